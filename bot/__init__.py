@@ -1,0 +1,1 @@
+"""Intervision: a Discord bot for peer case consultation in coaching communities."""

@@ -1,0 +1,137 @@
+"""Composition root: settings, logging, database, services, bot.
+
+Run as ``python -m bot`` or ``intervision``.
+
+Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for a configuration error (one line on
+stderr naming the setting), 1 when Discord refuses the login.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import discord
+import yarl
+from pydantic import ValidationError
+
+from bot.client import IntervisionBot, Services
+from bot.domain.catalog import CatalogError, parse_catalog
+from bot.domain.dilemmas import Dilemma
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.locales import SUPPORTED_LOCALES
+from bot.services.guidance import GuidanceService
+from bot.settings import Settings, database_path
+from bot.storage.sqlite import SqliteRepository
+
+log = logging.getLogger("bot")
+
+STARTER_CATALOG = Path(__file__).with_name("data") / "dilemmas.toml"
+EXIT_CONFIG = 2
+
+
+def configuration_error(error: ValidationError) -> str:
+    """One line naming the first bad setting and how to fix it (the value itself is not shown)."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first.get("loc") else "settings"
+    if first.get("type") == "missing":
+        return (
+            f"intervision: {name} is not set. Put {name}=... in .env or the environment "
+            "(see .env.example)."
+        )
+    reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"intervision: {name} is invalid: {reason} (see .env.example)."
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment and ``.env``; exit 2 with one clear line if they fail."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        sys.stderr.write(configuration_error(error) + "\n")
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def configure_logging(level: int) -> None:
+    """One line per record on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("discord").setLevel(max(level, logging.INFO))
+
+
+def point_at_discord(settings: Settings) -> None:
+    """Send REST and gateway traffic to the configured endpoints (a proxy or a test double).
+
+    discord.py reads both from class attributes, so this is process-wide by nature.
+    """
+    if settings.discord_api_base_url:
+        discord.http.Route.BASE = settings.discord_api_base_url
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def load_starter_catalog(path: Path = STARTER_CATALOG) -> tuple[Dilemma, ...]:
+    """The built-in dilemmas shipped with the bot."""
+    return parse_catalog(path.read_text(encoding="utf-8"), SUPPORTED_LOCALES)
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run until SIGINT/SIGTERM or a fatal login error; returns the exit status."""
+    catalogs = Catalogs.load()
+    catalog = load_starter_catalog()
+    async with await SqliteRepository.open(database_path(settings.database_url)) as repository:
+        services = Services(
+            guidance=GuidanceService(repository, catalog, settings.default_locale),
+        )
+        bot = IntervisionBot(
+            services=services, catalogs=catalogs, dev_guild_id=settings.dev_guild_id
+        )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # not on Windows
+                loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
+        async with bot:
+            try:
+                await bot.start(settings.discord_token.get_secret_value())
+            except discord.LoginFailure:
+                log.critical("Discord refused the token: check DISCORD_TOKEN")
+                return 1
+            except discord.PrivilegedIntentsRequired:
+                log.critical(
+                    "Enable the Message Content intent for this application in the Discord "
+                    "Developer Portal (Bot > Privileged Gateway Intents)"
+                )
+                return 1
+    log.info("Shut down cleanly")
+    return 0
+
+
+def _shutdown(bot: IntervisionBot, signum: int) -> None:
+    log.info("Received %s; shutting down", signal.Signals(signum).name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m bot`` and the ``intervision`` console script."""
+    parser = argparse.ArgumentParser(prog="intervision", description="Run the Intervision bot.")
+    parser.parse_args(argv)
+    settings = load_settings()
+    configure_logging(settings.log_level_number)
+    point_at_discord(settings)
+    try:
+        return asyncio.run(run_bot(settings))
+    except CatalogError as error:
+        log.critical("The built-in dilemma catalog is invalid: %s", error)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

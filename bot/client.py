@@ -1,0 +1,118 @@
+"""The discord.py ``Bot`` subclass: owns the command tree, the translator and the extensions.
+
+Everything it needs arrives through the constructor (see :mod:`bot.__main__`); nothing is read
+from the environment here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.i18n.catalogs import Catalogs
+from bot.i18n.localizer import Localizer
+from bot.i18n.translator import CatalogTranslator
+from bot.services.guidance import GuidanceService
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("bot.exts.guidance",)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The use cases the extensions call."""
+
+    guidance: GuidanceService
+
+
+def intents() -> discord.Intents:
+    """Gateway intents: guilds, guild messages and reactions, and message content.
+
+    Message Content is privileged: enable it for the application in the Developer Portal.
+    """
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.guild_reactions = True
+    wanted.message_content = True
+    return wanted
+
+
+class IntervisionTree(app_commands.CommandTree["IntervisionBot"]):
+    """A command tree whose unexpected errors are logged and answered in the member's language."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[IntervisionBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Log the failure and tell the member, privately, that it failed."""
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("Command %s failed in guild %s", command, interaction.guild_id, exc_info=error)
+        localizer = await interaction.client.localizer_for(interaction)
+        text = localizer.gettext("Sorry, something went wrong. Please try again in a moment.")
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("Could not tell the member about the failure of %s", command)
+
+
+class IntervisionBot(commands.Bot):
+    """The Intervision bot. Slash commands only; no prefix commands."""
+
+    def __init__(
+        self,
+        *,
+        services: Services,
+        catalogs: Catalogs,
+        dev_guild_id: int | None = None,
+        extensions: Sequence[str] = EXTENSIONS,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            tree_cls=IntervisionTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.services = services
+        self.catalogs = catalogs
+        self.dev_guild_id = dev_guild_id
+        self._extensions = tuple(extensions)
+
+    async def setup_hook(self) -> None:
+        """Install the translator, load the extensions and sync the slash commands."""
+        await self.tree.set_translator(CatalogTranslator(self.catalogs))
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        if self.dev_guild_id is not None:
+            guild = discord.Object(self.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to development guild %s", len(synced), self.dev_guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("Synced %d global commands", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log the identity once connected (long work belongs in ``setup_hook``)."""
+        log.info(
+            "Connected as %s (id %s) to %d guilds",
+            self.user,
+            self.user and self.user.id,
+            len(self.guilds),
+        )
+
+    async def localizer_for(self, interaction: discord.Interaction[IntervisionBot]) -> Localizer:
+        """A localizer in the negotiated locale: member's, then guild's, then the default."""
+        locale = await self.services.guidance.reply_locale(
+            interaction.guild_id, interaction.locale.value
+        )
+        return Localizer(self.catalogs, locale)

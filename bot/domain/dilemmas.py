@@ -1,0 +1,47 @@
+"""Dilemmas: the ethics cases a community discusses, with per-locale texts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{1,31}$")
+MAX_TITLE = 100
+MAX_PROMPT = 500
+MAX_KEY_POINT = 200
+KEY_POINTS_RANGE = (3, 6)
+
+
+@dataclass(frozen=True, slots=True)
+class DilemmaText:
+    """What a dilemma says in one locale."""
+
+    title: str
+    prompt: str
+    key_points: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dilemma:
+    """A dilemma with texts keyed by supported Discord locale (``en-US``, ``de``, ...)."""
+
+    topic: str
+    texts: Mapping[str, DilemmaText]
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    def text(self, locale: str, fallback: str) -> DilemmaText:
+        """The text in ``locale``, else in ``fallback``, else in any locale it has."""
+        for candidate in (locale, fallback):
+            if candidate in self.texts:
+                return self.texts[candidate]
+        return next(iter(self.texts.values()))
+
+    def matches(self, query: str) -> bool:
+        """Whether a user's search ``query`` names this dilemma (topic, tag or any title)."""
+        needle = query.strip().casefold()
+        if not needle:
+            return True
+        haystack = [self.topic, *self.tags, *(text.title for text in self.texts.values())]
+        return any(needle in item.casefold().replace("_", " ") for item in haystack)

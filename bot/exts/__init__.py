@@ -1,0 +1,1 @@
+"""Discord extensions, one feature each: thin cogs that parse, call a service, render."""

@@ -1,0 +1,1 @@
+"""Localization: supported locales, negotiation, gettext catalogs and Discord's translator."""

@@ -1,0 +1,1 @@
+"""Use cases over ports. Services know neither discord.py interactions nor SQL."""

@@ -1,0 +1,104 @@
+"""Runtime settings, read from the environment and an optional ``.env`` file.
+
+Every setting is documented in ``.env.example``. Nothing here runs at import time: the
+composition root (:mod:`bot.__main__`) builds one :class:`Settings` and passes it down.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.i18n.locales import SUPPORTED_LOCALES
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    discord_token: SecretStr = Field(min_length=1)
+    database_url: str = "sqlite:///data/intervision.db"
+    discord_api_base_url: str | None = None
+    discord_gateway_url: str | None = None
+    dev_guild_id: Annotated[int, Field(gt=0)] | None = None
+    default_locale: str = "en-US"
+    log_level: str = "INFO"
+
+    @field_validator("discord_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        database_path(value)  # raises ValueError with a precise message
+        return value
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8080/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _gateway(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("ws", "wss") or not parts.netloc:
+            raise ValueError("must be a ws(s) URL such as ws://127.0.0.1:8080/gateway")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return level
+
+    @property
+    def log_level_number(self) -> int:
+        """The ``logging`` level number of :attr:`log_level`."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def database_path(url: str) -> Path:
+    """Return the SQLite file path of ``url`` (``sqlite:///rel/path.db`` or ``sqlite:////abs.db``).
+
+    Raises ``ValueError`` for any other scheme; ``postgresql://`` is reserved for a later backend.
+    """
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(
+            "must look like sqlite:///data/intervision.db (relative) or sqlite:////abs/path.db"
+        )
+    path = url[len(prefix) :]
+    if not path or path.endswith("/"):
+        raise ValueError("must name a database file, e.g. sqlite:///data/intervision.db")
+    return Path(path)

@@ -1,0 +1,1 @@
+"""Persistence adapters. The only package that imports a database driver."""
