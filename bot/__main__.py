@@ -16,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import discord
 import yarl
 from pydantic import ValidationError
@@ -65,6 +66,9 @@ def configure_logging(level: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("discord").setLevel(max(level, logging.INFO))
+    # The bot has no voice features; silence the warnings about voice libraries.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
 
 
 def point_at_discord(settings: Settings) -> None:
@@ -103,6 +107,9 @@ async def run_bot(settings: Settings) -> int:
                 await bot.start(settings.discord_token.get_secret_value())
             except discord.LoginFailure:
                 log.critical("Discord refused the token: check DISCORD_TOKEN")
+                return 1
+            except (aiohttp.ClientError, OSError) as error:
+                log.critical("Cannot reach Discord: %s", error)
                 return 1
             except discord.PrivilegedIntentsRequired:
                 log.critical(

@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh SQLite file per test, the real bot under simcord, and an ERROR guard.
+
+simcord drives the unmodified bot in-process. Two harness extensions live here, both at simcord's
+own seams: per-member Discord locales (simcord 3.2 always sends ``en-US``) and the guild's
+``preferred_locale`` as ``guild_locale``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import simcord.interactions
+
+from bot.__main__ import load_starter_catalog
+from bot.client import IntervisionBot, Services
+from bot.domain.dilemmas import Dilemma
+from bot.i18n.catalogs import Catalogs
+from bot.services.guidance import GuidanceService
+from bot.storage.sqlite import SqliteRepository
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "expect_errors: the test expects ERROR log records (the guard lets them pass)"
+    )
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def error_log_guard(request: pytest.FixtureRequest) -> Iterator[_ErrorRecords]:
+    """Fail any test during which something logged at ERROR or above, unless it expects it."""
+    handler = _ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("expect_errors") is None:
+        lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in handler.records)
+        pytest.fail(f"unexpected ERROR log records:\n{lines}")
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    return Catalogs.load()
+
+
+@pytest.fixture(scope="session")
+def starter_catalog() -> tuple[Dilemma, ...]:
+    return load_starter_catalog()
+
+
+@pytest_asyncio.fixture
+async def repository(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
+    """A freshly migrated SQLite database in the test's own directory."""
+    async with await SqliteRepository.open(tmp_path / "intervision.db") as repo:
+        yield repo
+
+
+@pytest.fixture
+def services(repository: SqliteRepository, starter_catalog: tuple[Dilemma, ...]) -> Services:
+    return Services(guidance=GuidanceService(repository, starter_catalog, "en-US"))
+
+
+@pytest.fixture
+def simcord_bot(services: Services, catalogs: Catalogs) -> IntervisionBot:
+    """The real bot, as ``python -m bot`` builds it, over the test's database."""
+    return IntervisionBot(services=services, catalogs=catalogs)
+
+
+@pytest.fixture(autouse=True)
+def member_locales(monkeypatch: pytest.MonkeyPatch) -> dict[int, str]:
+    """Map a member id to the Discord locale their client sends (default ``en-US``)."""
+    locales: dict[int, str] = {}
+    original = simcord.interactions.base_payload
+
+    def with_locales(backend: Any, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        record, payload = original(backend, **kwargs)
+        payload["locale"] = locales.get(kwargs["user_id"], "en-US")
+        if kwargs.get("guild_id") is not None:
+            guild = backend.get_guild(kwargs["guild_id"])
+            payload["guild_locale"] = getattr(guild, "preferred_locale", None) or "en-US"
+        return record, payload
+
+    monkeypatch.setattr(simcord.interactions, "base_payload", with_locales)
+    return locales
