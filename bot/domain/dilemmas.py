@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{1,31}$")
 MAX_TITLE = 100
@@ -45,3 +46,22 @@ class Dilemma:
             return True
         haystack = [self.topic, *self.tags, *(text.title for text in self.texts.values())]
         return any(needle in item.casefold().replace("_", " ") for item in haystack)
+
+
+class DilemmaStatus(StrEnum):
+    """Where a guild's dilemma stands in its queue."""
+
+    QUEUED = "queued"
+    POSTED = "posted"
+    CLOSED = "closed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedDilemma:
+    """A guild's stored dilemma with its queue state."""
+
+    id: int
+    dilemma: Dilemma
+    status: DilemmaStatus
+    position: int

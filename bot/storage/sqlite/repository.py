@@ -1,36 +1,36 @@
-"""The SQLite implementation of :class:`bot.services.ports.Repository`."""
+"""The SQLite implementation of the storage ports in :mod:`bot.services.ports`."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import aiosqlite
 
-from bot.domain.dilemmas import Dilemma, DilemmaText
+from bot.domain.dilemmas import Dilemma, DilemmaStatus, DilemmaText, QueuedDilemma
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
+from bot.storage.sqlite._base import SqliteBase, from_text, to_text
+from bot.storage.sqlite._posts import PostsMixin
 from bot.storage.sqlite.migrations import load_migrations, migrate
 
 log = logging.getLogger(__name__)
 
+_GUILD_COLUMNS = (
+    "guild_id, locale, timezone, endorsement_emoji, channel_id, weekday, post_time, "
+    "ping_role_id, paused, next_post_at, empty_queue_notified"
+)
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
-
-class SqliteRepository:
+class SqliteRepository(PostsMixin, SqliteBase):
     """Guild-scoped persistence in one SQLite file.
 
     Use as ``async with await SqliteRepository.open(path) as repository:``.
     """
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -69,60 +69,97 @@ class SqliteRepository:
 
     async def guild_settings(self, guild_id: int) -> GuildSettings:
         """The guild's settings, or defaults when the guild never configured anything."""
-        async with self._db.execute(
-            "SELECT locale, timezone, endorsement_emoji FROM guild_settings WHERE guild_id = ?",
-            (guild_id,),
-        ) as cursor:
+        async with (
+            self._locked() as db,
+            db.execute(
+                f"SELECT {_GUILD_COLUMNS} FROM guild_settings WHERE guild_id = ?",  # noqa: S608
+                (guild_id,),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
-        if row is None:
-            return GuildSettings(guild_id=guild_id)
-        return GuildSettings(
-            guild_id=guild_id, locale=row[0], timezone=row[1], endorsement_emoji=row[2]
-        )
+        return GuildSettings(guild_id=guild_id) if row is None else _settings_from_row(row)
 
     async def save_guild_settings(self, settings: GuildSettings) -> None:
-        """Insert or update the guild's settings."""
-        await self._db.execute(
-            """
-            INSERT INTO guild_settings (guild_id, locale, timezone, endorsement_emoji, updated_at)
-            VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (guild_id) DO UPDATE SET
-                locale = excluded.locale,
-                timezone = excluded.timezone,
-                endorsement_emoji = excluded.endorsement_emoji,
-                updated_at = excluded.updated_at
-            """,
-            (
-                settings.guild_id,
-                settings.locale,
-                settings.timezone,
-                settings.endorsement_emoji or DEFAULT_ENDORSEMENT_EMOJI,
-                _now(),
-            ),
-        )
+        """Insert or update every field of the guild's settings."""
+        async with self._locked() as db:
+            await db.execute(
+                f"""
+                INSERT INTO guild_settings ({_GUILD_COLUMNS}, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id) DO UPDATE SET
+                    locale = excluded.locale,
+                    timezone = excluded.timezone,
+                    endorsement_emoji = excluded.endorsement_emoji,
+                    channel_id = excluded.channel_id,
+                    weekday = excluded.weekday,
+                    post_time = excluded.post_time,
+                    ping_role_id = excluded.ping_role_id,
+                    paused = excluded.paused,
+                    next_post_at = excluded.next_post_at,
+                    empty_queue_notified = excluded.empty_queue_notified,
+                    updated_at = excluded.updated_at
+                """,  # noqa: S608
+                (
+                    settings.guild_id,
+                    settings.locale,
+                    settings.timezone,
+                    settings.endorsement_emoji or DEFAULT_ENDORSEMENT_EMOJI,
+                    settings.channel_id,
+                    settings.weekday,
+                    settings.post_time.strftime("%H:%M") if settings.post_time else None,
+                    settings.ping_role_id,
+                    int(settings.paused),
+                    to_text(settings.next_post_at),
+                    int(settings.empty_queue_notified),
+                    to_text(datetime.now(UTC)),
+                ),
+            )
+
+    async def scheduled_guilds(self) -> list[GuildSettings]:
+        """Every guild with a running (not paused) schedule, soonest first."""
+        async with (
+            self._locked() as db,
+            db.execute(
+                f"SELECT {_GUILD_COLUMNS} FROM guild_settings "  # noqa: S608
+                "WHERE next_post_at IS NOT NULL AND paused = 0 AND left_at IS NULL "
+                "ORDER BY next_post_at"
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [_settings_from_row(row) for row in rows]
 
     # -- dilemmas -------------------------------------------------------------------------------
 
     async def guild_dilemmas(self, guild_id: int) -> Sequence[Dilemma]:
         """The guild's own dilemmas in queue order."""
-        async with self._db.execute(
-            "SELECT topic, content FROM dilemmas WHERE guild_id = ? ORDER BY position",
-            (guild_id,),
-        ) as cursor:
+        return [entry.dilemma for entry in await self.queue(guild_id, statuses=None)]
+
+    async def queue(
+        self, guild_id: int, statuses: Sequence[DilemmaStatus] | None = (DilemmaStatus.QUEUED,)
+    ) -> list[QueuedDilemma]:
+        """The guild's dilemmas with the given statuses (``None``: all), in queue order."""
+        wanted = [s.value for s in (statuses or DilemmaStatus)]
+        marks = ", ".join("?" * len(wanted))
+        async with (
+            self._locked() as db,
+            db.execute(
+                "SELECT id, topic, content, status, position FROM dilemmas "  # noqa: S608
+                f"WHERE guild_id = ? AND status IN ({marks}) ORDER BY position",
+                (guild_id, *wanted),
+            ) as cursor,
+        ):
             rows = await cursor.fetchall()
-        return [_dilemma_from_row(topic, content) for topic, content in rows]
+        return [
+            QueuedDilemma(row[0], _dilemma_from_row(row[1], row[2]), DilemmaStatus(row[3]), row[4])
+            for row in rows
+        ]
 
     async def add_dilemmas(self, guild_id: int, dilemmas: Sequence[Dilemma]) -> None:
         """Append dilemmas to the guild's queue, all or none; raises on a duplicate topic."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            async with self._db.execute(
-                "SELECT COALESCE(MAX(position), 0) FROM dilemmas WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            position = int(row[0]) if row else 0
-            now = _now()
-            await self._db.executemany(
+        async with self._transaction() as db:
+            position = await _last_position(db, guild_id)
+            now = to_text(datetime.now(UTC))
+            await db.executemany(
                 "INSERT INTO dilemmas (guild_id, topic, position, content, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
@@ -130,10 +167,58 @@ class SqliteRepository:
                     for i, d in enumerate(dilemmas, start=1)
                 ],
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
+
+    async def topics(self, guild_id: int) -> set[str]:
+        """Every topic the guild stores, whatever its status."""
+        async with (
+            self._locked() as db,
+            db.execute("SELECT topic FROM dilemmas WHERE guild_id = ?", (guild_id,)) as cursor,
+        ):
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def remove_queued(self, guild_id: int, topic: str) -> bool:
+        """Delete a dilemma that was never posted; ``False`` if there is no such queued topic."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "DELETE FROM dilemmas WHERE guild_id = ? AND topic = ? AND status = ?",
+                (guild_id, topic, DilemmaStatus.QUEUED.value),
+            )
+            return cursor.rowcount > 0
+
+    async def move_to_back(self, guild_id: int, topic: str) -> bool:
+        """Move a queued dilemma to the end of the queue; ``False`` if it is not queued."""
+        async with self._transaction() as db:
+            position = await _last_position(db, guild_id)
+            cursor = await db.execute(
+                "UPDATE dilemmas SET position = ? WHERE guild_id = ? AND topic = ? AND status = ?",
+                (position + 1, guild_id, topic, DilemmaStatus.QUEUED.value),
+            )
+            return cursor.rowcount > 0
+
+
+async def _last_position(db: aiosqlite.Connection, guild_id: int) -> int:
+    async with db.execute(
+        "SELECT COALESCE(MAX(position), 0) FROM dilemmas WHERE guild_id = ?", (guild_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _settings_from_row(row: Sequence[Any]) -> GuildSettings:
+    post_time = time.fromisoformat(row[6]) if row[6] else None
+    return GuildSettings(
+        guild_id=row[0],
+        locale=row[1],
+        timezone=row[2],
+        endorsement_emoji=row[3],
+        channel_id=row[4],
+        weekday=row[5],
+        post_time=post_time,
+        ping_role_id=row[7],
+        paused=bool(row[8]),
+        next_post_at=from_text(row[9]),
+        empty_queue_notified=bool(row[10]),
+    )
 
 
 def _dilemma_content(dilemma: Dilemma) -> str:

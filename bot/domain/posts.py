@@ -1,0 +1,39 @@
+"""A posting of a dilemma: one scheduled (or manual) slot, its message and its thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class PostState(StrEnum):
+    """``intent``: claimed, maybe sent; ``open``: thread collecting; ``closed``: archived."""
+
+    INTENT = "intent"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A row of the posts table. ``slot`` is the UTC instant the post belongs to."""
+
+    id: int
+    guild_id: int
+    dilemma_id: int
+    topic: str
+    slot: datetime
+    nonce: str
+    state: PostState
+    channel_id: int
+    message_id: int | None = None
+    thread_id: int | None = None
+    last_message_id: int | None = None
+    posted_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def discussion_id(self) -> int | None:
+        """The channel where members answer: the thread (or forum post) once it exists."""
+        return self.thread_id
