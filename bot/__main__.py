@@ -26,7 +26,10 @@ from bot.domain.catalog import CatalogError, parse_catalog
 from bot.domain.dilemmas import Dilemma
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.locales import SUPPORTED_LOCALES
+from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
+from bot.services.moderation import ModerationService
+from bot.services.privacy import PrivacyService
 from bot.settings import Settings, database_path
 from bot.storage.sqlite import SqliteRepository
 
@@ -92,31 +95,52 @@ async def run_bot(settings: Settings) -> int:
     catalogs = Catalogs.load()
     catalog = load_starter_catalog()
     async with await SqliteRepository.open(database_path(settings.database_url)) as repository:
+        clock = discord.utils.utcnow
+        privacy = PrivacyService(
+            repository,
+            guild_data_retention_days=settings.guild_data_retention_days,
+            clock=clock,
+        )
         services = Services(
             guidance=GuidanceService(repository, catalog, settings.default_locale),
+            moderation=ModerationService(repository, catalog, clock),
+            repository=repository,
+            clock=clock,
+            collection=CollectionService(repository, privacy, analyzer=None, clock=clock),
+            privacy=privacy,
         )
-        bot = IntervisionBot(
-            services=services, catalogs=catalogs, dev_guild_id=settings.dev_guild_id
-        )
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):  # not on Windows
-                loop.add_signal_handler(signum, lambda s=signum: _shutdown(bot, s))
-        async with bot:
-            try:
-                await bot.start(settings.discord_token.get_secret_value())
-            except discord.LoginFailure:
-                log.critical("Discord refused the token: check DISCORD_TOKEN")
-                return 1
-            except (aiohttp.ClientError, OSError) as error:
-                log.critical("Cannot reach Discord: %s", error)
-                return 1
-            except discord.PrivilegedIntentsRequired:
-                log.critical(
-                    "Enable the Message Content intent for this application in the Discord "
-                    "Developer Portal (Bot > Privileged Gateway Intents)"
-                )
-                return 1
+        # Without the privileged Message Content intent Discord refuses the connection: run
+        # again without it (the bot then collects only strategies shared with the button).
+        for message_content in (True, False):
+            bot = IntervisionBot(
+                services=services,
+                catalogs=catalogs,
+                default_locale=settings.default_locale,
+                dev_guild_id=settings.dev_guild_id,
+                message_content=message_content,
+            )
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):  # not on Windows
+                    loop.add_signal_handler(signum, lambda s=signum, b=bot: _shutdown(b, s))
+            async with bot:
+                try:
+                    await bot.start(settings.discord_token.get_secret_value())
+                    break
+                except discord.LoginFailure:
+                    log.critical("Discord refused the token: check DISCORD_TOKEN")
+                    return 1
+                except (aiohttp.ClientError, OSError) as error:
+                    log.critical("Cannot reach Discord: %s", error)
+                    return 1
+                except discord.PrivilegedIntentsRequired:
+                    if not message_content:
+                        log.critical("Discord refused the gateway intents the bot needs")
+                        return 1
+                    log.warning(
+                        "The Message Content intent is not enabled for this application; "
+                        "starting without it"
+                    )
     log.info("Shut down cleanly")
     return 0
 

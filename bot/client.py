@@ -17,30 +17,46 @@ from discord.ext import commands
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.localizer import Localizer
 from bot.i18n.translator import CatalogTranslator
+from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
+from bot.services.moderation import ModerationService
+from bot.services.ports import Clock, Repository
+from bot.services.privacy import PrivacyService
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("bot.exts.guidance",)
+EXTENSIONS: tuple[str, ...] = (
+    "bot.exts.guidance",
+    "bot.exts.dilemmas",
+    "bot.exts.collection",
+    "bot.exts.privacy",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The use cases the extensions call."""
+    """The use cases the extensions call, and the ports extensions combine with Discord
+    adapters of their own (the posting service needs the bot to publish)."""
 
     guidance: GuidanceService
+    moderation: ModerationService
+    repository: Repository
+    clock: Clock
+    collection: CollectionService
+    privacy: PrivacyService
 
 
-def intents() -> discord.Intents:
-    """Gateway intents: guilds, guild messages and reactions, and message content.
+def intents(message_content: bool = True) -> discord.Intents:
+    """Gateway intents: guilds, guild messages and reactions, and (normally) message content.
 
     Message Content is privileged: enable it for the application in the Developer Portal.
+    Without it the bot still runs, but collects only strategies shared with the button.
     """
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.guild_reactions = True
-    wanted.message_content = True
+    wanted.message_content = message_content
     return wanted
 
 
@@ -50,8 +66,13 @@ class IntervisionTree(app_commands.CommandTree["IntervisionBot"]):
     async def on_error(
         self, interaction: discord.Interaction[IntervisionBot], error: app_commands.AppCommandError
     ) -> None:
-        """Log the failure and tell the member, privately, that it failed."""
+        """Log the failure and tell the member, privately, that it failed.
+
+        A failed check has already answered the member (see the cogs' ``interaction_check``)."""
         command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            log.debug("Check refused %s for user %s", command, interaction.user.id)
+            return
         log.error("Command %s failed in guild %s", command, interaction.guild_id, exc_info=error)
         localizer = await interaction.client.localizer_for(interaction)
         text = localizer.gettext("Sorry, something went wrong. Please try again in a moment.")
@@ -72,23 +93,38 @@ class IntervisionBot(commands.Bot):
         *,
         services: Services,
         catalogs: Catalogs,
+        default_locale: str = "en-US",
         dev_guild_id: int | None = None,
         extensions: Sequence[str] = EXTENSIONS,
+        message_content: bool = True,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=intents(),
+            intents=intents(message_content),
             help_command=None,
             tree_cls=IntervisionTree,
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.services = services
         self.catalogs = catalogs
+        self.default_locale = default_locale
         self.dev_guild_id = dev_guild_id
         self._extensions = tuple(extensions)
 
+    @property
+    def reads_message_content(self) -> bool:
+        """Whether replies can be collected (the Message Content intent); without it only the
+        "Share a strategy" button collects strategies."""
+        return self.intents.message_content
+
     async def setup_hook(self) -> None:
         """Install the translator, load the extensions and sync the slash commands."""
+        if not self.reads_message_content:
+            log.warning(
+                "Running without the Message Content intent: replies in dilemma threads cannot "
+                "be read, so only strategies shared with the button are collected. Enable it in "
+                "the Discord Developer Portal (Bot > Privileged Gateway Intents)."
+            )
         await self.tree.set_translator(CatalogTranslator(self.catalogs))
         for extension in self._extensions:
             await self.load_extension(extension)

@@ -8,10 +8,11 @@ own seams: per-member Discord locales (simcord 3.2 always sends ``en-US``) and t
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import discord
 import pytest
 import pytest_asyncio
 import simcord.interactions
@@ -19,8 +20,12 @@ import simcord.interactions
 from bot.__main__ import load_starter_catalog
 from bot.client import IntervisionBot, Services
 from bot.domain.dilemmas import Dilemma
+from bot.domain.strategies import Analysis
 from bot.i18n.catalogs import Catalogs
+from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
+from bot.services.moderation import ModerationService
+from bot.services.privacy import PrivacyService
 from bot.storage.sqlite import SqliteRepository
 
 
@@ -71,9 +76,39 @@ async def repository(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
         yield repo
 
 
+class FakeAnalyzer:
+    """A tiny stand-in for the NLP analyzer: English unless German words appear; a theme per cue."""
+
+    CUES: ClassVar[dict[str, str]] = {
+        "supervis": "supervision",
+        "agreement": "agreement",
+        "contract": "agreement",
+        "consent": "consent",
+        "permission": "consent",
+    }
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        results = []
+        for text in texts:
+            lowered = text.casefold()
+            language = "de" if {"die", "und", "sie"} & set(lowered.split()) else "en"
+            themes = sorted({theme for cue, theme in self.CUES.items() if cue in lowered})
+            results.append(Analysis(language, tuple(themes)))
+        return results
+
+
 @pytest.fixture
 def services(repository: SqliteRepository, starter_catalog: tuple[Dilemma, ...]) -> Services:
-    return Services(guidance=GuidanceService(repository, starter_catalog, "en-US"))
+    clock = discord.utils.utcnow  # simcord drives it
+    privacy = PrivacyService(repository, clock=clock)
+    return Services(
+        guidance=GuidanceService(repository, starter_catalog, "en-US"),
+        moderation=ModerationService(repository, starter_catalog, clock),
+        repository=repository,
+        clock=clock,
+        collection=CollectionService(repository, privacy, FakeAnalyzer(), clock=clock),
+        privacy=privacy,
+    )
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ yields no dilemmas at all, so an import is all or nothing.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.domain.dilemmas import (
@@ -34,14 +36,39 @@ from bot.domain.dilemmas import (
 )
 
 SCHEMA_VERSION = 1
+_POSITION = re.compile(r"line (\d+), column (\d+)")
+
+
+class Problem(StrEnum):
+    """What is wrong; renderers turn each into a localized sentence using the issue's values."""
+
+    SYNTAX = "syntax"  # values: line, column
+    SCHEMA = "schema"  # values: found
+    NO_DILEMMAS = "no_dilemmas"
+    NOT_A_TABLE = "not_a_table"
+    BAD_TOPIC = "bad_topic"
+    DUPLICATE_TOPIC = "duplicate_topic"  # values: topic
+    NO_LOCALES = "no_locales"
+    UNKNOWN_LOCALE = "unknown_locale"  # values: known
+    MISSING_LOCALE = "missing_locale"
+    EMPTY_TEXT = "empty_text"
+    TOO_LONG = "too_long"  # values: length, limit
+    KEY_POINT_COUNT = "key_point_count"  # values: low, high
+    BAD_LIST = "bad_list"
 
 
 @dataclass(frozen=True, slots=True)
 class CatalogIssue:
-    """One problem in a catalog file: where (``toml`` or ``dilemma[2].locales.de.title``), what."""
+    """One problem in a catalog file: where (``line 3`` or ``dilemma[2].locales.de.title``) and
+    what (``problem`` plus the ``values`` its message needs)."""
 
     where: str
-    problem: str
+    problem: Problem
+    values: tuple[tuple[str, str | int], ...] = ()
+
+    def __str__(self) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in self.values)
+        return f"{self.where}: {self.problem.value}" + (f" ({details})" if details else "")
 
 
 class CatalogError(ValueError):
@@ -49,36 +76,45 @@ class CatalogError(ValueError):
 
     def __init__(self, issues: Iterable[CatalogIssue]) -> None:
         self.issues = tuple(issues)
-        super().__init__("; ".join(f"{i.where}: {i.problem}" for i in self.issues))
+        super().__init__("; ".join(str(issue) for issue in self.issues))
 
 
-def parse_catalog(source: str, locales: Iterable[str]) -> tuple[Dilemma, ...]:
-    """Parse a catalog; every dilemma must be complete in each of ``locales``.
+def parse_catalog(
+    source: str, locales: Iterable[str], known: Iterable[str] | None = None
+) -> tuple[Dilemma, ...]:
+    """Parse a catalog; every dilemma must be complete in each of ``locales`` and have at least
+    one locale, all of them among ``known`` (default: the required ones).
 
     Raises :class:`CatalogError` listing every problem; returns the dilemmas in file order.
     """
     try:
         document = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
-        raise CatalogError([CatalogIssue("toml", str(error))]) from None
+        position = _POSITION.search(str(error))
+        line, column = (int(position[1]), int(position[2])) if position else (0, 0)
+        issue = CatalogIssue(f"line {line}", Problem.SYNTAX, (("line", line), ("column", column)))
+        raise CatalogError([issue]) from None
     required = tuple(locales)
+    allowed = frozenset(known if known is not None else required)
     issues: list[CatalogIssue] = []
     schema = document.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
-        issues.append(CatalogIssue("schema", f"unsupported schema {schema!r}"))
+        issues.append(CatalogIssue("schema", Problem.SCHEMA, (("found", str(schema)),)))
     entries = document.get("dilemma")
     if not isinstance(entries, list) or not entries:
-        issues.append(CatalogIssue("dilemma", "no [[dilemma]] entries"))
+        issues.append(CatalogIssue("dilemma", Problem.NO_DILEMMAS))
         raise CatalogError(issues)
     dilemmas: list[Dilemma] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"dilemma[{index + 1}]"
-        dilemma = _parse_dilemma(where, entry, required, issues)
+        dilemma = _parse_dilemma(where, entry, required, allowed, issues)
         if dilemma is None:
             continue
         if dilemma.topic in seen:
-            issues.append(CatalogIssue(f"{where}.topic", f"duplicate topic {dilemma.topic!r}"))
+            issues.append(
+                CatalogIssue(f"{where}.topic", Problem.DUPLICATE_TOPIC, (("topic", dilemma.topic),))
+            )
         seen.add(dilemma.topic)
         dilemmas.append(dilemma)
     if issues:
@@ -87,27 +123,37 @@ def parse_catalog(source: str, locales: Iterable[str]) -> tuple[Dilemma, ...]:
 
 
 def _parse_dilemma(
-    where: str, entry: Any, required: tuple[str, ...], issues: list[CatalogIssue]
+    where: str,
+    entry: Any,
+    required: tuple[str, ...],
+    allowed: frozenset[str],
+    issues: list[CatalogIssue],
 ) -> Dilemma | None:
     if not isinstance(entry, Mapping):
-        issues.append(CatalogIssue(where, "must be a table"))
+        issues.append(CatalogIssue(where, Problem.NOT_A_TABLE))
         return None
     before = len(issues)
     topic = entry.get("topic")
     if not isinstance(topic, str) or not TOPIC_PATTERN.match(topic):
-        issues.append(
-            CatalogIssue(f"{where}.topic", "must be 2-32 of a-z, 0-9 and _, e.g. confidentiality")
-        )
+        issues.append(CatalogIssue(f"{where}.topic", Problem.BAD_TOPIC))
     tags = _strings(f"{where}.tags", entry.get("tags", []), issues)
     references = _strings(f"{where}.references", entry.get("references", []), issues)
     texts: dict[str, DilemmaText] = {}
     locales = entry.get("locales")
-    if not isinstance(locales, Mapping):
-        issues.append(CatalogIssue(f"{where}.locales", "missing [dilemma.locales.<locale>] tables"))
+    if not isinstance(locales, Mapping) or not locales:
+        issues.append(CatalogIssue(f"{where}.locales", Problem.NO_LOCALES))
         locales = {}
+    for locale in locales:
+        if locale not in allowed:
+            known = ", ".join(sorted(allowed))
+            issues.append(
+                CatalogIssue(
+                    f"{where}.locales.{locale}", Problem.UNKNOWN_LOCALE, (("known", known),)
+                )
+            )
     for locale in required:
         if locale not in locales:
-            issues.append(CatalogIssue(f"{where}.locales.{locale}", "missing locale"))
+            issues.append(CatalogIssue(f"{where}.locales.{locale}", Problem.MISSING_LOCALE))
     for locale, body in locales.items():
         text = _parse_text(f"{where}.locales.{locale}", body, issues)
         if text is not None:
@@ -119,7 +165,7 @@ def _parse_dilemma(
 
 def _parse_text(where: str, body: Any, issues: list[CatalogIssue]) -> DilemmaText | None:
     if not isinstance(body, Mapping):
-        issues.append(CatalogIssue(where, "must be a table"))
+        issues.append(CatalogIssue(where, Problem.NOT_A_TABLE))
         return None
     before = len(issues)
     title = _text(f"{where}.title", body.get("title"), MAX_TITLE, issues)
@@ -127,7 +173,11 @@ def _parse_text(where: str, body: Any, issues: list[CatalogIssue]) -> DilemmaTex
     points = body.get("key_points")
     low, high = KEY_POINTS_RANGE
     if not isinstance(points, list) or not low <= len(points) <= high:
-        issues.append(CatalogIssue(f"{where}.key_points", f"must list {low} to {high} key points"))
+        issues.append(
+            CatalogIssue(
+                f"{where}.key_points", Problem.KEY_POINT_COUNT, (("low", low), ("high", high))
+            )
+        )
         points = []
     key_points = [
         _text(f"{where}.key_points[{i + 1}]", point, MAX_KEY_POINT, issues)
@@ -140,15 +190,51 @@ def _parse_text(where: str, body: Any, issues: list[CatalogIssue]) -> DilemmaTex
 
 def _text(where: str, value: Any, limit: int, issues: list[CatalogIssue]) -> str:
     if not isinstance(value, str) or not value.strip():
-        issues.append(CatalogIssue(where, "must be a non-empty string"))
+        issues.append(CatalogIssue(where, Problem.EMPTY_TEXT))
         return ""
     if len(value) > limit:
-        issues.append(CatalogIssue(where, f"is {len(value)} characters; the limit is {limit}"))
+        issues.append(
+            CatalogIssue(where, Problem.TOO_LONG, (("length", len(value)), ("limit", limit)))
+        )
     return value.strip()
 
 
 def _strings(where: str, value: Any, issues: list[CatalogIssue]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        issues.append(CatalogIssue(where, "must be a list of non-empty strings"))
+        issues.append(CatalogIssue(where, Problem.BAD_LIST))
         return []
     return [v.strip() for v in value]
+
+
+def build_dilemma(
+    topic: str, locale: str, title: str, prompt: str, key_points: Iterable[str]
+) -> Dilemma:
+    """One dilemma in one locale from form fields (``/dilemma add``), validated like a file.
+
+    Raises :class:`CatalogError` naming the fields (``topic``, ``title``, ``prompt``,
+    ``key_points``) that are wrong.
+    """
+    entry = {
+        "topic": topic.strip().lower(),
+        "locales": {
+            locale: {
+                "title": title,
+                "prompt": prompt,
+                "key_points": [
+                    p.strip(" -*\u2022\t") for p in key_points if p.strip(" -*\u2022\t")
+                ],
+            }
+        },
+    }
+    issues: list[CatalogIssue] = []
+    dilemma = _parse_dilemma("form", entry, (locale,), frozenset((locale,)), issues)
+    if dilemma is None:
+        raise CatalogError(
+            CatalogIssue(
+                i.where.replace(f"form.locales.{locale}.", "").replace("form.", ""),
+                i.problem,
+                i.values,
+            )
+            for i in issues
+        )
+    return dilemma

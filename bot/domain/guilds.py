@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from bot.domain.schedule import WeeklySlot
 
@@ -33,3 +34,8 @@ class GuildSettings:
         if self.weekday is None or self.post_time is None:
             return None
         return WeeklySlot(self.weekday, self.post_time, self.timezone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The guild's time zone (``UTC`` until set up)."""
+        return ZoneInfo(self.timezone)

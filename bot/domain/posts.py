@@ -37,3 +37,13 @@ class Post:
     def discussion_id(self) -> int | None:
         """The channel where members answer: the thread (or forum post) once it exists."""
         return self.thread_id
+
+
+#: custom_id of the "Share a strategy" button on a dilemma post. It doubles as the marker by
+#: which a restarted bot recognizes a message it sent but did not get to record.
+SHARE_CUSTOM_ID_TEMPLATE = r"intervision:share:(?P<post_id>[0-9]+)"
+
+
+def share_custom_id(post_id: int) -> str:
+    """The custom_id of the share button of post ``post_id``."""
+    return f"intervision:share:{post_id}"

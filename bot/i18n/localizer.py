@@ -8,10 +8,10 @@ there is no ambient "current locale". Babel's extractor finds its ``gettext``, `
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 
@@ -24,7 +24,8 @@ class Localizer:
 
     def __init__(self, catalogs: Catalogs, locale: str) -> None:
         self.locale = locale
-        self._babel = Locale.parse(babel_locale(locale))
+        self.babel_locale = Locale.parse(babel_locale(locale))
+        self._babel = self.babel_locale
         self._translations = catalogs.translations(locale)
 
     def gettext(self, message: str, /, **values: object) -> str:
@@ -56,6 +57,10 @@ class Localizer:
     def datetime(self, moment: datetime, zone: tzinfo, fmt: str = "medium") -> str:
         """An aware ``moment`` shown in ``zone`` (the guild's time zone)."""
         return format_datetime(moment, format=fmt, tzinfo=zone, locale=self._babel)
+
+    def time(self, at: time | None, fmt: str = "short") -> str:
+        """A wall-clock time the locale's way (``9:00 AM`` / ``09:00``)."""
+        return "" if at is None else format_time(at, format=fmt, locale=self._babel)
 
     def date(self, moment: datetime, zone: tzinfo, fmt: str = "medium") -> str:
         """The calendar date of an aware ``moment`` in ``zone``."""

@@ -16,6 +16,8 @@ from typing import Protocol
 from bot.domain.dilemmas import Dilemma, DilemmaStatus, QueuedDilemma
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
+from bot.domain.privacy import Erasure, MemberData, PurgeSchedule
+from bot.domain.strategies import Analysis, NewStrategy, Strategy, TopicStats
 
 #: Returns the current aware UTC time. Production passes ``discord.utils.utcnow``.
 Clock = Callable[[], datetime]
@@ -51,6 +53,12 @@ class GuildStore(Protocol):
 
     async def scheduled_guilds(self) -> list[GuildSettings]:
         """Every guild with a running (not paused) schedule, soonest first."""
+        ...
+
+    async def advance_schedule(
+        self, guild_id: int, expected: datetime, following: datetime
+    ) -> bool:
+        """Move ``next_post_at`` from ``expected`` to ``following``; ``False`` if it had moved."""
         ...
 
 
@@ -142,5 +150,140 @@ class PostStore(Protocol):
         ...
 
 
-class Repository(GuildStore, DilemmaStore, PostStore, Protocol):
+class StrategyStore(Protocol):
+    """Strategies and their endorsements. Every lookup is scoped to one guild."""
+
+    async def add_strategy(self, new: NewStrategy) -> Strategy | None:
+        """Store a strategy; ``None`` (and no change) if its message is already stored."""
+        ...
+
+    async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:
+        """The guild's strategy stored for ``message_id``, if any."""
+        ...
+
+    async def update_strategy(
+        self, guild_id: int, message_id: int, text: str, analysis: Analysis, edited_at: datetime
+    ) -> bool:
+        """Replace a strategy's text and analysis; ``False`` if there is no such strategy."""
+        ...
+
+    async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
+        """Delete the guild's strategies stored for these messages; returns how many."""
+        ...
+
+    async def post_strategies(self, guild_id: int, post_id: int) -> list[Strategy]:
+        """Every strategy of one post, oldest message first."""
+        ...
+
+    async def add_endorsement(
+        self, guild_id: int, message_id: int, member_key: str, created_at: datetime
+    ) -> bool:
+        """Record that a member endorses the strategy of ``message_id``; ``False`` if there is
+        no such strategy or the member already endorses it."""
+        ...
+
+    async def remove_endorsement(self, guild_id: int, message_id: int, member_key: str) -> bool:
+        """Withdraw a member's endorsement; ``False`` if there was none."""
+        ...
+
+    async def clear_endorsements(self, guild_id: int, message_id: int) -> int:
+        """Withdraw every endorsement of one strategy; returns how many."""
+        ...
+
+    async def topic_stats(self, guild_id: int, topic: str) -> TopicStats:
+        """Counts over the guild's strategies on ``topic`` (all its posts)."""
+        ...
+
+
+class PrivacyStore(Protocol):
+    """Members' privacy choices, their data, and the guild-wide retention rules."""
+
+    async def guild_secret(self, guild_id: int, candidate: bytes) -> bytes:
+        """The guild's secret for anonymous keys, storing ``candidate`` if it has none yet."""
+        ...
+
+    async def opted_out(self, guild_id: int, user_id: int) -> bool:
+        """Whether the member asked not to have their replies collected."""
+        ...
+
+    async def set_opted_out(
+        self, guild_id: int, user_id: int, opted_out: bool, at: datetime
+    ) -> None:
+        """Record the member's collection choice."""
+        ...
+
+    async def member_data(
+        self, guild_id: int, user_id: int, author_keys: Collection[str]
+    ) -> MemberData:
+        """Everything stored about the member: strategies under any of ``author_keys``, the
+        endorsements they gave, their collection choice."""
+        ...
+
+    async def forget_member(
+        self, guild_id: int, user_id: int, author_keys: Collection[str]
+    ) -> Erasure:
+        """Erase the member's strategies (under any of ``author_keys``) and endorsements, all or
+        nothing. An opt-out is kept (it is what stops collection); any other choice is erased."""
+        ...
+
+    async def mark_guild_left(self, guild_id: int, at: datetime) -> None:
+        """The bot left the guild at ``at``: its data is purged after the grace period."""
+        ...
+
+    async def mark_guild_returned(self, guild_id: int) -> None:
+        """The bot is back in the guild: cancel the pending purge."""
+        ...
+
+    async def known_guilds(self) -> dict[int, bool]:
+        """Every guild with settings, mapped to whether the bot has left it."""
+        ...
+
+    async def departed_guilds(self, left_before: datetime) -> list[int]:
+        """Guilds the bot left before ``left_before``."""
+        ...
+
+    async def purge_guild(self, guild_id: int) -> None:
+        """Delete every row of the guild in every table, all or nothing."""
+        ...
+
+    async def set_retention_days(self, guild_id: int, days: int | None) -> None:
+        """Keep the guild's strategies ``days`` days (``None``: keep them)."""
+        ...
+
+    async def retention_days(self, guild_id: int) -> int | None:
+        """The guild's retention in days; ``None`` means strategies are kept."""
+        ...
+
+    async def delete_expired_strategies(self, now: datetime) -> int:
+        """Delete strategies older than their guild's retention; returns how many."""
+        ...
+
+    async def purge_schedule(self) -> PurgeSchedule:
+        """What is next due for deletion."""
+        ...
+
+
+class AnalysisResult(Protocol):
+    """One text's analysis, as any analyzer returns it (:class:`Analysis` is one)."""
+
+    @property
+    def language(self) -> str:
+        """ISO 639-1 code, or ``und``."""
+        ...
+
+    @property
+    def themes(self) -> Sequence[str]:
+        """Theme ids."""
+        ...
+
+
+class TextAnalyzer(Protocol):
+    """Language identification and theme classification (CPU-bound: call it in a thread)."""
+
+    def analyze(self, texts: Sequence[str]) -> Sequence[AnalysisResult]:
+        """One analysis per text, in order. Must be safe to call from a worker thread."""
+        ...
+
+
+class Repository(GuildStore, DilemmaStore, PostStore, StrategyStore, PrivacyStore, Protocol):
     """Everything the bot stores."""

@@ -16,6 +16,8 @@ from bot.domain.dilemmas import Dilemma, DilemmaStatus, DilemmaText, QueuedDilem
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
 from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 from bot.storage.sqlite._posts import PostsMixin
+from bot.storage.sqlite._privacy import PrivacyMixin
+from bot.storage.sqlite._strategies import StrategiesMixin
 from bot.storage.sqlite.migrations import load_migrations, migrate
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ _GUILD_COLUMNS = (
 )
 
 
-class SqliteRepository(PostsMixin, SqliteBase):
+class SqliteRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SqliteBase):
     """Guild-scoped persistence in one SQLite file.
 
     Use as ``async with await SqliteRepository.open(path) as repository:``.
@@ -127,6 +129,18 @@ class SqliteRepository(PostsMixin, SqliteBase):
         ):
             rows = await cursor.fetchall()
         return [_settings_from_row(row) for row in rows]
+
+    async def advance_schedule(
+        self, guild_id: int, expected: datetime, following: datetime
+    ) -> bool:
+        """Move ``next_post_at`` from ``expected`` to ``following``; ``False`` if it had moved."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "UPDATE guild_settings SET next_post_at = ? "
+                "WHERE guild_id = ? AND next_post_at = ?",
+                (to_text(following), guild_id, to_text(expected)),
+            )
+            return cursor.rowcount > 0
 
     # -- dilemmas -------------------------------------------------------------------------------
 
