@@ -151,9 +151,23 @@ def _shutdown(bot: IntervisionBot, signum: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m bot`` and the ``intervision`` console script."""
-    parser = argparse.ArgumentParser(prog="intervision", description="Run the Intervision bot.")
-    parser.parse_args(argv)
+    """Entry point of ``python -m bot`` and the ``intervision`` console script.
+
+    ``intervision`` runs the bot; ``intervision summarize ...`` summarizes a JSONL file of
+    replies (see :mod:`bot.summarize`).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["summarize"]:
+        # Loaded on demand: the command needs the language models, not the Discord client.
+        from bot.summarize import run  # noqa: PLC0415
+
+        return run(args[1:], sys.stdout, sys.stderr, load_starter_catalog())
+    parser = argparse.ArgumentParser(
+        prog="intervision",
+        description="Run the Intervision bot (settings come from the environment and .env).",
+        epilog="Other commands: intervision summarize --help",
+    )
+    parser.parse_args(args)
     settings = load_settings()
     configure_logging(settings.log_level_number)
     point_at_discord(settings)

@@ -7,6 +7,10 @@ Format (documented for moderators in README.md, "Dilemma catalog format")::
     topic = "confidentiality"            # unique slug
     tags = ["trust"]                     # optional
     references = ["ICF Code of Ethics"]  # optional
+    [[dilemma.themes]]                   # optional: themes of this dilemma only
+    id = "data_protection"               # like a topic; must not be a taxonomy id
+    cues = ["delete the recording after", "GDPR"]   # example phrases, any language
+    labels = { en-US = "Protect the data", de = "Daten schützen" }
     [dilemma.locales.en-US]
     title = "..."                        # <= 100 characters
     prompt = "..."                       # <= 500 characters
@@ -31,11 +35,14 @@ from bot.domain.dilemmas import (
     MAX_PROMPT,
     MAX_TITLE,
     TOPIC_PATTERN,
+    CustomTheme,
     Dilemma,
     DilemmaText,
 )
+from bot.domain.taxonomy import THEMES as TAXONOMY
 
 SCHEMA_VERSION = 1
+MAX_THEME_LABEL = 60
 _POSITION = re.compile(r"line (\d+), column (\d+)")
 
 
@@ -55,6 +62,7 @@ class Problem(StrEnum):
     TOO_LONG = "too_long"  # values: length, limit
     KEY_POINT_COUNT = "key_point_count"  # values: low, high
     BAD_LIST = "bad_list"
+    THEME_CLASH = "theme_clash"  # values: theme
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +166,55 @@ def _parse_dilemma(
         text = _parse_text(f"{where}.locales.{locale}", body, issues)
         if text is not None:
             texts[locale] = text
+    themes = _parse_themes(f"{where}.themes", entry.get("themes", []), allowed, issues)
     if len(issues) > before:
         return None
-    return Dilemma(topic=topic, texts=texts, tags=tuple(tags), references=tuple(references))
+    return Dilemma(
+        topic=topic,
+        texts=texts,
+        tags=tuple(tags),
+        references=tuple(references),
+        themes=themes,
+    )
+
+
+def _parse_themes(
+    where: str, value: Any, allowed: frozenset[str], issues: list[CatalogIssue]
+) -> tuple[CustomTheme, ...]:
+    if not isinstance(value, list):
+        issues.append(CatalogIssue(where, Problem.NOT_A_TABLE))
+        return ()
+    themes: list[CustomTheme] = []
+    for index, entry in enumerate(value):
+        here = f"{where}[{index + 1}]"
+        if not isinstance(entry, Mapping):
+            issues.append(CatalogIssue(here, Problem.NOT_A_TABLE))
+            continue
+        before = len(issues)
+        theme_id = entry.get("id")
+        if not isinstance(theme_id, str) or not TOPIC_PATTERN.match(theme_id):
+            issues.append(CatalogIssue(f"{here}.id", Problem.BAD_TOPIC))
+        elif theme_id in TAXONOMY:
+            issues.append(CatalogIssue(f"{here}.id", Problem.THEME_CLASH, (("theme", theme_id),)))
+        cues = _strings(f"{here}.cues", entry.get("cues"), issues)
+        if not cues and len(issues) == before:
+            issues.append(CatalogIssue(f"{here}.cues", Problem.BAD_LIST))
+        labels = entry.get("labels")
+        if not isinstance(labels, Mapping) or not labels:
+            issues.append(CatalogIssue(f"{here}.labels", Problem.NO_LOCALES))
+            labels = {}
+        for locale, label in labels.items():
+            if locale not in allowed:
+                known = ", ".join(sorted(allowed))
+                issues.append(
+                    CatalogIssue(
+                        f"{here}.labels.{locale}", Problem.UNKNOWN_LOCALE, (("known", known),)
+                    )
+                )
+            _text(f"{here}.labels.{locale}", label, MAX_THEME_LABEL, issues)
+        if len(issues) == before:
+            themes.append(CustomTheme(theme_id, dict(labels), tuple(cues)))
+    return tuple(themes)
 
 
 def _parse_text(where: str, body: Any, issues: list[CatalogIssue]) -> DilemmaText | None:

@@ -24,6 +24,16 @@ class DilemmaText:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomTheme:
+    """A theme a dilemma adds to the fixed taxonomy: labels per locale and example phrases
+    ("cues", any language) that replies expressing it resemble."""
+
+    id: str
+    labels: Mapping[str, str]
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Dilemma:
     """A dilemma with texts keyed by supported Discord locale (``en-US``, ``de``, ...)."""
 
@@ -31,6 +41,15 @@ class Dilemma:
     texts: Mapping[str, DilemmaText]
     tags: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
+    themes: tuple[CustomTheme, ...] = ()
+
+    def theme_cues(self) -> dict[str, tuple[str, ...]]:
+        """The dilemma's own themes as ``id -> cue phrases`` (what the analyzer takes)."""
+        return {theme.id: theme.cues for theme in self.themes}
+
+    def theme_labels(self) -> dict[str, Mapping[str, str]]:
+        """The dilemma's own themes as ``id -> locale -> label``."""
+        return {theme.id: theme.labels for theme in self.themes}
 
     def text(self, locale: str, fallback: str) -> DilemmaText:
         """The text in ``locale``, else in ``fallback``, else in any locale it has."""

@@ -258,6 +258,8 @@ async def test_runtime_check_refuses_a_member_the_server_let_through(
     assert "Server verwalten" in result.response.content
     settings = await world.env.bot.services.repository.guild_settings(world.guild.id)
     assert settings.paused is False
+    # discord.py reports a refused check to the tree's error handler, which stays quiet.
+    assert [type(e) for e in world.env.errors] == [discord.app_commands.CheckFailure]
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,7 @@ def _problem(localizer: Localizer, issue: CatalogIssue) -> str:
             )
         case Problem.BAD_LIST:
             return localizer.gettext("must be a list of texts")
+        case Problem.THEME_CLASH:
+            return localizer.gettext(
+                "{theme} is already a built-in theme; choose another id", theme=values["theme"]
+            )

@@ -12,7 +12,13 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.domain.dilemmas import Dilemma, DilemmaStatus, DilemmaText, QueuedDilemma
+from bot.domain.dilemmas import (
+    CustomTheme,
+    Dilemma,
+    DilemmaStatus,
+    DilemmaText,
+    QueuedDilemma,
+)
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
 from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 from bot.storage.sqlite._posts import PostsMixin
@@ -243,6 +249,9 @@ def _dilemma_content(dilemma: Dilemma) -> str:
         },
         "tags": list(dilemma.tags),
         "references": list(dilemma.references),
+        "themes": [
+            {"id": t.id, "labels": dict(t.labels), "cues": list(t.cues)} for t in dilemma.themes
+        ],
     }
     return json.dumps(payload, ensure_ascii=False)
 
@@ -257,4 +266,7 @@ def _dilemma_from_row(topic: str, content: str) -> Dilemma:
         },
         tags=tuple(payload.get("tags", ())),
         references=tuple(payload.get("references", ())),
+        themes=tuple(
+            CustomTheme(t["id"], t["labels"], tuple(t["cues"])) for t in payload.get("themes", ())
+        ),
     )
