@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     dev_guild_id: Annotated[int, Field(gt=0)] | None = None
     default_locale: str = "en-US"
     log_level: str = "INFO"
+    guild_data_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
     @field_validator("discord_token")
     @classmethod

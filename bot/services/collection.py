@@ -1,0 +1,327 @@
+"""Collecting strategies: replies in open dilemma threads, shared strategies, endorsements, and
+the reconciliation of a thread's history after the bot was offline.
+
+The extension turns Discord events into :class:`~bot.domain.strategies.ObservedMessage` values
+and plain ids; this service decides what is stored. It never sees an ``Interaction``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol
+
+from bot.domain.posts import Post, PostState
+from bot.domain.strategies import (
+    Analysis,
+    NewStrategy,
+    ObservedMessage,
+    Strategy,
+    TopicStats,
+    clean_text,
+    collectable,
+    has_words,
+    member_key,
+    same_emoji,
+)
+from bot.services.ports import Clock, GuildStore, PostStore, StrategyStore, TextAnalyzer
+from bot.services.privacy import PrivacyService
+
+log = logging.getLogger(__name__)
+
+
+class CollectionStore(GuildStore, PostStore, StrategyStore, Protocol):
+    """The storage the collection service needs."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ShareRefusal(Enum):
+    """Why a member cannot share a strategy through the button right now."""
+
+    NOT_OPEN = "not_open"  # the post is closed, or unknown in this guild
+    OPTED_OUT = "opted_out"
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillResult:
+    """What reconciling one thread changed, and which stored messages still need a check.
+
+    ``unverified`` are stored strategies newer than the newest message read: they may have been
+    deleted, or sent after the read; the caller fetches them one by one (see :meth:`confirm_gone`).
+    """
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unverified: tuple[int, ...] = ()
+
+
+class CollectionService:
+    """Stores members' strategies for open posts, honouring opt-outs."""
+
+    def __init__(
+        self,
+        store: CollectionStore,
+        privacy: PrivacyService,
+        analyzer: TextAnalyzer | None,
+        *,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self._store = store
+        self._privacy = privacy
+        self._analyzer = analyzer
+        self._clock = clock
+
+    # -- replies ---------------------------------------------------------------------------------
+
+    async def record(self, message: ObservedMessage) -> Strategy | None:
+        """Store a reply in an open post's thread as a strategy; ``None`` when it is not one
+        (another channel, a bot or system message, no words, an opted-out member)."""
+        if not collectable(message):
+            return None
+        post = await self._store.open_post_by_thread(message.guild_id, message.channel_id)
+        if post is None:
+            return None
+        if await self._privacy.opted_out(message.guild_id, message.author_id):
+            return None
+        [analysis] = await self._analyze([message.text])
+        return await self._store.add_strategy(_new_strategy(post, message, analysis))
+
+    async def record_edit(self, message: ObservedMessage) -> None:
+        """Apply an edit: the strategy's text is replaced (removed if no words are left); an
+        edit that turns a non-strategy into one records it."""
+        existing = await self._store.strategy_by_message(message.guild_id, message.message_id)
+        if existing is None:
+            await self.record(message)
+            return
+        if existing.author_key != member_key(message.author_id):
+            return  # a shared strategy: the bot's own message, edited by nobody else
+        if not has_words(message.text):
+            await self._store.delete_strategies(message.guild_id, [message.message_id])
+            return
+        text = clean_text(message.text)
+        if text == existing.text:
+            return
+        [analysis] = await self._analyze([text])
+        await self._store.update_strategy(
+            message.guild_id, message.message_id, text, analysis, self._clock()
+        )
+
+    async def remove(self, guild_id: int, message_ids: Collection[int]) -> int:
+        """Messages were deleted: delete their strategies (and endorsements)."""
+        removed = await self._store.delete_strategies(guild_id, message_ids)
+        if removed:
+            log.debug("Deleted %d strategies of deleted messages in guild %s", removed, guild_id)
+        return removed
+
+    # -- endorsements ----------------------------------------------------------------------------
+
+    async def endorse(self, guild_id: int, message_id: int, user_id: int, emoji: str) -> bool:
+        """A member reacted: count it if it is the guild's endorsement emoji on a strategy by
+        someone else, and the member has not opted out."""
+        strategy = await self._endorsable(guild_id, message_id, emoji)
+        if strategy is None or await self._privacy.opted_out(guild_id, user_id):
+            return False
+        if strategy.author_key in await self._privacy.author_keys(guild_id, user_id):
+            return False  # endorsing one's own strategy does not count
+        return await self._store.add_endorsement(
+            guild_id, message_id, member_key(user_id), self._clock()
+        )
+
+    async def withdraw_endorsement(
+        self, guild_id: int, message_id: int, user_id: int, emoji: str
+    ) -> bool:
+        """A member removed their reaction: withdraw the endorsement, if it was one."""
+        if await self._endorsable(guild_id, message_id, emoji) is None:
+            return False
+        return await self._store.remove_endorsement(guild_id, message_id, member_key(user_id))
+
+    async def clear_endorsements(self, guild_id: int, message_id: int, emoji: str | None) -> int:
+        """Reactions were cleared from a message (all of them, or one ``emoji``)."""
+        if emoji is not None and await self._endorsable(guild_id, message_id, emoji) is None:
+            return 0
+        return await self._store.clear_endorsements(guild_id, message_id)
+
+    async def _endorsable(self, guild_id: int, message_id: int, emoji: str) -> Strategy | None:
+        settings = await self._store.guild_settings(guild_id)
+        if not same_emoji(emoji, settings.endorsement_emoji):
+            return None
+        return await self._store.strategy_by_message(guild_id, message_id)
+
+    # -- the "Share a strategy" button -----------------------------------------------------------
+
+    async def share_target(self, guild_id: int, post_id: int, user_id: int) -> Post | ShareRefusal:
+        """The open post a member may share a strategy to, or why they may not."""
+        post = next((p for p in await self._store.open_posts([guild_id]) if p.id == post_id), None)
+        if post is None or post.state is not PostState.OPEN or post.thread_id is None:
+            return ShareRefusal.NOT_OPEN
+        if await self._privacy.opted_out(guild_id, user_id):
+            return ShareRefusal.OPTED_OUT
+        return post
+
+    async def record_shared(
+        self,
+        post: Post,
+        *,
+        message_id: int,
+        user_id: int,
+        text: str,
+        anonymous: bool,
+        created_at: datetime,
+    ) -> Strategy | None:
+        """Store a strategy the bot posted on a member's behalf (message ``message_id``).
+
+        An anonymous strategy is stored under the member's keyed hash, with no user id.
+        """
+        if anonymous:
+            author_key, author_id = await self._privacy.anonymous_key(post.guild_id, user_id), None
+        else:
+            author_key, author_id = member_key(user_id), user_id
+        [analysis] = await self._analyze([text])
+        return await self._store.add_strategy(
+            NewStrategy(
+                guild_id=post.guild_id,
+                post_id=post.id,
+                message_id=message_id,
+                author_key=author_key,
+                author_id=author_id,
+                anonymous=anonymous,
+                text=clean_text(text),
+                analysis=analysis,
+                created_at=created_at,
+            )
+        )
+
+    # -- catching up after downtime --------------------------------------------------------------
+
+    async def open_posts(self, guild_ids: Collection[int]) -> list[Post]:
+        """The open posts of these guilds (the threads to catch up on)."""
+        return await self._store.open_posts(guild_ids)
+
+    async def backfill_start(self, post: Post) -> int:
+        """The message id after which the post's thread must be read to catch up.
+
+        It is the older of the backfill mark (else the thread's start) and the oldest stored
+        strategy, so that both missed messages and deleted strategies are found.
+        """
+        assert post.thread_id is not None
+        start = post.last_message_id if post.last_message_id is not None else post.thread_id
+        stored = await self._store.post_strategies(post.guild_id, post.id)
+        if stored:
+            start = min(start, stored[0].message_id - 1)
+        return start
+
+    async def reconcile(
+        self, post: Post, after: int, history: Sequence[ObservedMessage]
+    ) -> BackfillResult:
+        """Bring the post's strategies in line with its thread: ``history`` is every message
+        after ``after`` as read just now, oldest first.
+
+        Missed replies are stored, offline edits applied, and strategies whose messages are
+        gone from the read range deleted. The backfill mark moves to the newest message read.
+        """
+        stored = {
+            s.message_id: s
+            for s in await self._store.post_strategies(post.guild_id, post.id)
+            if s.message_id > after
+        }
+        newest = max((m.message_id for m in history), default=after)
+        seen = {m.message_id for m in history}
+        gone = [mid for mid in stored if mid <= newest and mid not in seen]
+        unverified = tuple(sorted(mid for mid in stored if mid > newest))
+
+        fresh: list[ObservedMessage] = []
+        edited: list[ObservedMessage] = []
+        emptied: list[int] = []
+        opted_out: dict[int, bool] = {}
+        for message in history:
+            if message.from_bot or message.is_system:
+                continue
+            existing = stored.get(message.message_id)
+            if existing is not None:
+                if existing.author_key != member_key(message.author_id):
+                    continue
+                if not has_words(message.text):
+                    emptied.append(message.message_id)
+                elif clean_text(message.text) != existing.text:
+                    edited.append(message)
+                continue
+            if not collectable(message):
+                continue
+            if message.author_id not in opted_out:
+                opted_out[message.author_id] = await self._privacy.opted_out(
+                    post.guild_id, message.author_id
+                )
+            if not opted_out[message.author_id]:
+                fresh.append(message)
+
+        analyses = await self._analyze([clean_text(m.text) for m in (*fresh, *edited)])
+        added = 0
+        for message, analysis in zip(fresh, analyses, strict=False):
+            added += (
+                await self._store.add_strategy(_new_strategy(post, message, analysis)) is not None
+            )
+        now = self._clock()
+        for message, analysis in zip(edited, analyses[len(fresh) :], strict=True):
+            await self._store.update_strategy(
+                post.guild_id, message.message_id, clean_text(message.text), analysis, now
+            )
+        removed = await self._store.delete_strategies(post.guild_id, [*gone, *emptied])
+        if history:
+            await self._store.set_backfill_mark(post.id, newest)
+        result = BackfillResult(added, len(edited), removed, unverified)
+        if added or edited or removed:
+            log.info(
+                "Caught up on post %s in guild %s: %d added, %d edited, %d removed",
+                post.id,
+                post.guild_id,
+                added,
+                len(edited),
+                removed,
+            )
+        return result
+
+    async def confirm_gone(self, guild_id: int, message_ids: Collection[int]) -> int:
+        """Messages checked one by one (see :attr:`BackfillResult.unverified`) no longer exist."""
+        return await self.remove(guild_id, message_ids)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def topic_stats(self, guild_id: int, topic: str) -> TopicStats:
+        """What the guild's members contributed on ``topic``, counted now."""
+        return await self._store.topic_stats(guild_id, topic)
+
+    async def _analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        """Language and themes of each text; undetermined when no analyzer is configured or it
+        fails (the strategy is stored all the same)."""
+        if not texts:
+            return []
+        if self._analyzer is None:
+            return [Analysis() for _ in texts]
+        try:
+            results = await asyncio.to_thread(self._analyzer.analyze, list(texts))
+        except Exception:
+            log.exception("Text analysis failed; storing %d strategies unclassified", len(texts))
+            return [Analysis() for _ in texts]
+        return [Analysis(r.language, tuple(sorted(r.themes))) for r in results]
+
+
+def _new_strategy(post: Post, message: ObservedMessage, analysis: Analysis) -> NewStrategy:
+    return NewStrategy(
+        guild_id=post.guild_id,
+        post_id=post.id,
+        message_id=message.message_id,
+        author_key=member_key(message.author_id),
+        author_id=message.author_id,
+        anonymous=False,
+        text=clean_text(message.text),
+        analysis=analysis,
+        created_at=message.created_at,
+    )

@@ -1,0 +1,228 @@
+"""Strategies and endorsements. Every statement is scoped by ``guild_id``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.privacy import anonymous_key
+from bot.domain.strategies import MEMBER_PREFIX, Analysis, NewStrategy, Strategy, TopicStats
+from bot.storage.sqlite._base import SqliteBase, from_text, to_text
+
+STRATEGY_COLUMNS = (
+    "s.id, s.guild_id, s.post_id, s.message_id, s.author_key, s.author_id, s.anonymous, s.text, "
+    "s.language, s.themes, s.created_at, s.edited_at"
+)
+#: SQLite's default limit of bound parameters is 999 (older builds); stay well below it.
+_CHUNK = 500
+
+
+class StrategiesMixin(SqliteBase):
+    """Rows of ``strategies`` and ``endorsements``."""
+
+    async def add_strategy(self, new: NewStrategy) -> Strategy | None:
+        """Store a strategy; ``None`` (and no change) if its message is already stored."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "INSERT INTO strategies (guild_id, post_id, message_id, author_key, author_id, "
+                "anonymous, text, language, themes, created_at) "
+                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ? FROM posts WHERE id = ? AND guild_id = ? "
+                "ON CONFLICT (message_id) DO NOTHING",
+                (
+                    new.guild_id,
+                    new.message_id,
+                    new.author_key,
+                    new.author_id,
+                    int(new.anonymous),
+                    new.text,
+                    new.analysis.language,
+                    _themes_text(new.analysis.themes),
+                    to_text(new.created_at),
+                    new.post_id,
+                    new.guild_id,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return None
+            return await _strategy_where(db, "s.id = ?", (cursor.lastrowid,))
+
+    async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:
+        """The guild's strategy stored for ``message_id``, if any."""
+        async with self._locked() as db:
+            return await _strategy_where(
+                db, "s.guild_id = ? AND s.message_id = ?", (guild_id, message_id)
+            )
+
+    async def update_strategy(
+        self, guild_id: int, message_id: int, text: str, analysis: Analysis, edited_at: datetime
+    ) -> bool:
+        """Replace a strategy's text and analysis; ``False`` if there is no such strategy."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "UPDATE strategies SET text = ?, language = ?, themes = ?, edited_at = ? "
+                "WHERE guild_id = ? AND message_id = ?",
+                (
+                    text,
+                    analysis.language,
+                    _themes_text(analysis.themes),
+                    to_text(edited_at),
+                    guild_id,
+                    message_id,
+                ),
+            )
+            return cursor.rowcount > 0
+
+    async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
+        """Delete the guild's strategies stored for these messages; returns how many."""
+        ids = list(message_ids)
+        deleted = 0
+        async with self._transaction() as db:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                query = (
+                    f"DELETE FROM strategies WHERE guild_id = ? AND message_id IN ({_marks(chunk)})"  # noqa: S608
+                )
+                cursor = await db.execute(query, (guild_id, *chunk))
+                deleted += cursor.rowcount
+        return deleted
+
+    async def post_strategies(self, guild_id: int, post_id: int) -> list[Strategy]:
+        """Every strategy of one post, oldest message first."""
+        async with self._locked() as db:
+            return await _strategies_where(
+                db, "s.guild_id = ? AND s.post_id = ? ORDER BY s.message_id", (guild_id, post_id)
+            )
+
+    async def add_endorsement(
+        self, guild_id: int, message_id: int, member_key: str, created_at: datetime
+    ) -> bool:
+        """Record that a member endorses the strategy of ``message_id``; ``False`` if there is
+        no such strategy or the member already endorses it."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "INSERT INTO endorsements (strategy_id, member_key, created_at) "
+                "SELECT id, ?, ? FROM strategies WHERE guild_id = ? AND message_id = ? "
+                "ON CONFLICT (strategy_id, member_key) DO NOTHING",
+                (member_key, to_text(created_at), guild_id, message_id),
+            )
+            return cursor.rowcount > 0
+
+    async def remove_endorsement(self, guild_id: int, message_id: int, member_key: str) -> bool:
+        """Withdraw a member's endorsement; ``False`` if there was none."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "DELETE FROM endorsements WHERE member_key = ? AND strategy_id = "
+                "(SELECT id FROM strategies WHERE guild_id = ? AND message_id = ?)",
+                (member_key, guild_id, message_id),
+            )
+            return cursor.rowcount > 0
+
+    async def clear_endorsements(self, guild_id: int, message_id: int) -> int:
+        """Withdraw every endorsement of one strategy; returns how many."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "DELETE FROM endorsements WHERE strategy_id = "
+                "(SELECT id FROM strategies WHERE guild_id = ? AND message_id = ?)",
+                (guild_id, message_id),
+            )
+            return cursor.rowcount
+
+    async def topic_stats(self, guild_id: int, topic: str) -> TopicStats:
+        """Counts over the guild's strategies on ``topic`` (all its posts)."""
+        scope = (
+            "FROM strategies s JOIN posts p ON p.id = s.post_id "
+            "JOIN dilemmas d ON d.id = p.dilemma_id "
+            "WHERE s.guild_id = ? AND p.guild_id = ? AND d.topic = ?"
+        )
+        params = (guild_id, guild_id, topic)
+        async with self._locked() as db:
+            async with db.execute(f"SELECT COUNT(*) {scope}", params) as cursor:
+                row = await cursor.fetchone()
+            async with db.execute(f"SELECT DISTINCT s.author_key {scope}", params) as cursor:
+                author_keys = {key for (key,) in await cursor.fetchall()}
+            async with db.execute(
+                "SELECT secret FROM guild_secrets WHERE guild_id = ?", (guild_id,)
+            ) as cursor:
+                secret = await cursor.fetchone()
+            async with db.execute(
+                f"SELECT COUNT(*) FROM endorsements e WHERE e.strategy_id IN (SELECT s.id {scope})",  # noqa: S608
+                params,
+            ) as cursor:
+                endorsed = await cursor.fetchone()
+            async with db.execute(f"SELECT s.themes {scope}", params) as cursor:
+                themes = Counter(
+                    theme for (text,) in await cursor.fetchall() for theme in json.loads(text)
+                )
+        assert row is not None
+        assert endorsed is not None
+        return TopicStats(
+            strategies=int(row[0]),
+            members=_distinct_members(guild_id, author_keys, bytes(secret[0]) if secret else None),
+            endorsements=int(endorsed[0]),
+            themes=tuple(sorted(themes.items(), key=lambda item: (-item[1], item[0]))),
+        )
+
+
+def _distinct_members(guild_id: int, author_keys: set[str], secret: bytes | None) -> int:
+    """How many members wrote under these keys: a member who shared both in their name and
+    anonymously counts once (their clear key maps to their anonymous one)."""
+    if secret is None:
+        return len(author_keys)
+    members = {
+        anonymous_key(secret, guild_id, int(key.removeprefix(MEMBER_PREFIX)))
+        if key.startswith(MEMBER_PREFIX)
+        else key
+        for key in author_keys
+    }
+    return len(members)
+
+
+def strategy_from_row(row: Sequence[Any]) -> Strategy:
+    """A :class:`Strategy` from the columns of :data:`STRATEGY_COLUMNS`."""
+    created_at = from_text(row[10])
+    assert created_at is not None
+    return Strategy(
+        id=row[0],
+        guild_id=row[1],
+        post_id=row[2],
+        message_id=row[3],
+        author_key=row[4],
+        author_id=row[5],
+        anonymous=bool(row[6]),
+        text=row[7],
+        language=row[8],
+        themes=tuple(json.loads(row[9])),
+        created_at=created_at,
+        edited_at=from_text(row[11]),
+    )
+
+
+async def _strategies_where(
+    db: aiosqlite.Connection, where: str, params: Sequence[Any]
+) -> list[Strategy]:
+    async with db.execute(
+        f"SELECT {STRATEGY_COLUMNS} FROM strategies s WHERE {where}",  # noqa: S608
+        params,
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [strategy_from_row(row) for row in rows]
+
+
+async def _strategy_where(
+    db: aiosqlite.Connection, where: str, params: Sequence[Any]
+) -> Strategy | None:
+    found = await _strategies_where(db, where + " LIMIT 1", params)
+    return found[0] if found else None
+
+
+def _themes_text(themes: Sequence[str]) -> str:
+    return json.dumps(sorted(themes))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
