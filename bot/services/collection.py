@@ -121,6 +121,18 @@ class CollectionService:
             log.debug("Deleted %d strategies of deleted messages in guild %s", removed, guild_id)
         return removed
 
+    async def thread_deleted(self, guild_id: int, thread_id: int) -> int:
+        """A whole thread was deleted, and its messages with it: so are its strategies."""
+        removed = await self._store.delete_thread_strategies(guild_id, thread_id)
+        if removed:
+            log.info(
+                "Deleted %d strategies of deleted thread %s in guild %s",
+                removed,
+                thread_id,
+                guild_id,
+            )
+        return removed
+
     # -- endorsements ----------------------------------------------------------------------------
 
     async def endorse(self, guild_id: int, message_id: int, user_id: int, emoji: str) -> bool:

@@ -175,6 +175,10 @@ class StrategyStore(Protocol):
         """Every strategy of one post, oldest message first."""
         ...
 
+    async def delete_thread_strategies(self, guild_id: int, thread_id: int) -> int:
+        """Delete every strategy of the posts discussed in ``thread_id``; returns how many."""
+        ...
+
     async def add_endorsement(
         self, guild_id: int, message_id: int, member_key: str, created_at: datetime
     ) -> bool:

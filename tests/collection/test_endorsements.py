@@ -83,3 +83,23 @@ async def test_opted_out_members_do_not_endorse(world: World, repository: Sqlite
     await world.ben.slash(world.channel, "privacy opt-out")
     await world.ben.react(message, THUMBS_UP)
     assert await _endorsements(repository, world) == 0
+
+
+async def test_clearing_reactions_withdraws_the_endorsements(
+    world: World, repository: SqliteRepository, simcord_env: Any
+) -> None:
+    first = await world.ana.send(world.thread, "I would review the agreement together.")
+    second = await world.ana.send(world.thread, "And I would document it.")
+    await world.ben.react(first, THUMBS_UP)
+    await world.ben.react(second, THUMBS_UP)
+    where = {
+        "channel_id": str(world.thread.id),
+        "guild_id": str(world.guild.id),
+    }
+    simcord_env.backend.emit("MESSAGE_REACTION_REMOVE_ALL", {**where, "message_id": str(first.id)})
+    simcord_env.backend.emit(
+        "MESSAGE_REACTION_REMOVE_EMOJI",
+        {**where, "message_id": str(second.id), "emoji": {"id": None, "name": THUMBS_UP}},
+    )
+    await simcord_env.settle()
+    assert await _endorsements(repository, world) == 0

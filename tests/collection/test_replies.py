@@ -217,3 +217,21 @@ async def test_opted_out_replies_are_not_stored_at_all(
     await world.ana.slash(world.channel, "privacy opt-in")
     again = await world.ana.send(world.thread, "I would ask my supervisor again.")
     assert await repository.strategy_by_message(world.guild.id, again.id) is not None
+
+
+async def test_deleting_the_thread_deletes_its_strategies(
+    world: World, repository: SqliteRepository, simcord_env: Any
+) -> None:
+    await world.ana.send(world.thread, "I would stay calm and listen.")
+    await world.ben.send(world.thread, "I would ask for consent.")
+    simcord_env.backend.emit(
+        "THREAD_DELETE",
+        {
+            "id": str(world.thread.id),
+            "guild_id": str(world.guild.id),
+            "parent_id": str(world.channel.id),
+            "type": 11,
+        },
+    )
+    await simcord_env.settle()
+    assert await repository.post_strategies(world.guild.id, world.dilemma.post.id) == []

@@ -78,6 +78,11 @@ class CollectionCog(commands.Cog):
             await self._service.remove(payload.guild_id, payload.message_ids)
 
     @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """Deleting a thread deletes its messages (Discord sends no event for each)."""
+        await self._service.thread_deleted(payload.guild_id, payload.thread_id)
+
+    @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         """The endorsement emoji on a strategy counts as an endorsement."""
         if payload.guild_id is None or self._is_bot(payload):

@@ -98,6 +98,16 @@ class StrategiesMixin(SqliteBase):
                 db, "s.guild_id = ? AND s.post_id = ? ORDER BY s.message_id", (guild_id, post_id)
             )
 
+    async def delete_thread_strategies(self, guild_id: int, thread_id: int) -> int:
+        """Delete every strategy of the posts discussed in ``thread_id``; returns how many."""
+        async with self._locked() as db:
+            cursor = await db.execute(
+                "DELETE FROM strategies WHERE guild_id = ? AND post_id IN "
+                "(SELECT id FROM posts WHERE guild_id = ? AND thread_id = ?)",
+                (guild_id, guild_id, thread_id),
+            )
+            return cursor.rowcount
+
     async def add_endorsement(
         self, guild_id: int, message_id: int, member_key: str, created_at: datetime
     ) -> bool:
