@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain.strategies import Strategy
+from bot.domain.strategies import MEMBER_PREFIX, Strategy
 
 SECRET_BYTES = 32
 ANONYMOUS_PREFIX = "h:"
@@ -31,6 +31,18 @@ def anonymous_key(secret: bytes, guild_id: int, user_id: int) -> str:
     """The ``author_key`` of ``user_id``'s anonymous strategies in ``guild_id``."""
     digest = hmac.new(secret, f"{guild_id}:{user_id}".encode("ascii"), hashlib.sha256)
     return ANONYMOUS_PREFIX + digest.hexdigest()
+
+
+def counting_key(secret: bytes | None, guild_id: int, author_key: str) -> str:
+    """The key a member is counted under when counting distinct members.
+
+    A member who shared both in their name (``u:<id>``) and anonymously (``h:...``) must count
+    once, so clear keys map to their anonymous form. Without a guild secret nobody has shared
+    anonymously yet, and the key is its own counting key.
+    """
+    if secret is None or not author_key.startswith(MEMBER_PREFIX):
+        return author_key
+    return anonymous_key(secret, guild_id, int(author_key.removeprefix(MEMBER_PREFIX)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.__main__ import load_starter_catalog
-from bot.domain.privacy import ANONYMOUS_PREFIX, anonymous_key, new_guild_secret
+from bot.domain.privacy import ANONYMOUS_PREFIX, anonymous_key, counting_key, new_guild_secret
 from bot.domain.strategies import Analysis, NewStrategy, member_key
 from bot.storage.sqlite import SqliteRepository
 from bot.storage.sqlite._privacy import PURGE_STATEMENTS
@@ -118,3 +118,11 @@ async def test_retention_deletes_only_old_strategies_of_guilds_that_set_it(
     assert await repository.strategy_by_message(GUILD, 1) is None
     assert await repository.strategy_by_message(GUILD, 2) is not None
     assert await repository.strategy_by_message(OTHER_GUILD, 3) is not None
+
+
+def test_a_member_counts_once_whether_named_or_anonymous() -> None:
+    secret = new_guild_secret()
+    named = counting_key(secret, GUILD, member_key(USER))
+    assert named == counting_key(secret, GUILD, anonymous_key(secret, GUILD, USER))
+    assert named != counting_key(secret, GUILD, member_key(USER + 1))
+    assert counting_key(None, GUILD, member_key(USER)) == member_key(USER)

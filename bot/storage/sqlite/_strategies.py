@@ -10,8 +10,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.privacy import anonymous_key
-from bot.domain.strategies import MEMBER_PREFIX, Analysis, NewStrategy, Strategy, TopicStats
+from bot.domain.privacy import counting_key
+from bot.domain.strategies import Analysis, NewStrategy, Strategy, TopicStats
 from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 
 STRATEGY_COLUMNS = (
@@ -170,26 +170,13 @@ class StrategiesMixin(SqliteBase):
                 )
         assert row is not None
         assert endorsed is not None
+        key_secret = bytes(secret[0]) if secret else None
         return TopicStats(
             strategies=int(row[0]),
-            members=_distinct_members(guild_id, author_keys, bytes(secret[0]) if secret else None),
+            members=len({counting_key(key_secret, guild_id, key) for key in author_keys}),
             endorsements=int(endorsed[0]),
             themes=tuple(sorted(themes.items(), key=lambda item: (-item[1], item[0]))),
         )
-
-
-def _distinct_members(guild_id: int, author_keys: set[str], secret: bytes | None) -> int:
-    """How many members wrote under these keys: a member who shared both in their name and
-    anonymously counts once (their clear key maps to their anonymous one)."""
-    if secret is None:
-        return len(author_keys)
-    members = {
-        anonymous_key(secret, guild_id, int(key.removeprefix(MEMBER_PREFIX)))
-        if key.startswith(MEMBER_PREFIX)
-        else key
-        for key in author_keys
-    }
-    return len(members)
 
 
 def strategy_from_row(row: Sequence[Any]) -> Strategy:
