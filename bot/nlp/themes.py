@@ -1,0 +1,249 @@
+"""Multilingual theme detection for member replies ("strategies").
+
+Design (chosen by cross-validation on ``training/themes``, see ``scripts/train_themes.py``):
+
+1. each reply is split into segments (sentences, long sentences further into clauses; the
+   whole reply is optionally added as one more segment);
+2. all segments of a batch are embedded in ONE call of the USE-multilingual encoder;
+3. each segment gets features ``[embedding | cue-lexicon features]`` (the lexicon marks cues
+   inside a negation scope separately, which is how "I would not role-play this" is kept out of
+   ``rehearse``), and one logistic-regression head per theme scores it (plain numpy);
+4. a reply's score for a theme is the max over its segments; the theme is assigned when the
+   score reaches the per-theme threshold chosen by cross-validation.
+
+Custom themes (``extra_themes``: id -> example phrases) need no training: a reply carries such a
+theme when one of its segments has cosine similarity >= ``extra_threshold`` with one of the
+phrases and the segment is not negated.
+
+Contract of :meth:`ThemeClassifier.classify`: one ``frozenset`` of theme ids per input text, in
+input order; the result for a text never depends on the other texts of the batch; empty or
+whitespace-only texts get the empty set. Thread-safe (the model is read-only after loading).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.domain.taxonomy import THEMES
+from bot.nlp.embedding import SentenceEncoder
+from bot.nlp.lexicon import N_CUE_FEATURES, cue_features, has_negation
+from bot.nlp.text import clauses, sentences
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+MODEL_FILE: Final = "themes.npz"
+META_FILE: Final = "themes.json"
+DEFAULT_EXTRA_THRESHOLD: Final = 0.62
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentConfig:
+    """How replies are cut into the segments that are embedded and scored."""
+
+    clauses: bool = True
+    whole: bool = False
+    max_segments: int = 24
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-serialisable form (stored in the model file)."""
+        return {"clauses": self.clauses, "whole": self.whole, "max_segments": self.max_segments}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SegmentConfig:
+        """Inverse of :meth:`to_json`; unknown keys are ignored."""
+        return cls(
+            clauses=bool(data.get("clauses", True)),
+            whole=bool(data.get("whole", False)),
+            max_segments=int(data.get("max_segments", 24)),
+        )
+
+
+def segment(text: str, config: SegmentConfig) -> list[str]:
+    """Segments of ``text`` under ``config`` (at most ``config.max_segments``; may be empty)."""
+    segs: list[str] = []
+    for sent in sentences(text):
+        segs.extend(clauses(sent) if config.clauses else [sent])
+    if config.whole:
+        whole = " ".join(text.split())
+        if whole and (len(segs) != 1 or segs[0] != whole):
+            segs.append(whole)
+    if len(segs) > config.max_segments:
+        # keep the beginning and the end of very long replies; the middle is rarely decisive
+        half = config.max_segments // 2
+        segs = segs[:half] + segs[-(config.max_segments - half) :]
+    return segs
+
+
+def features(segments: Sequence[str], embeddings: FloatArray, use_cues: bool) -> FloatArray:
+    """Feature matrix ``(len(segments), d)``: embeddings, then cue features if ``use_cues``."""
+    if not use_cues:
+        return np.asarray(embeddings, dtype=np.float32)
+    cues = np.zeros((len(segments), N_CUE_FEATURES), dtype=np.float32)
+    for i, seg in enumerate(segments):
+        cues[i] = cue_features(seg)
+    return np.hstack([embeddings.astype(np.float32, copy=False), cues])
+
+
+def _sigmoid(x: FloatArray) -> FloatArray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeModel:
+    """Trained heads: ``weights`` (d, k), ``bias`` (k,), ``thresholds`` (k,), theme ids (k)."""
+
+    themes: tuple[str, ...]
+    weights: FloatArray
+    bias: FloatArray
+    thresholds: FloatArray
+    segment_config: SegmentConfig = field(default_factory=SegmentConfig)
+    use_cues: bool = True
+    extra_threshold: float = DEFAULT_EXTRA_THRESHOLD
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def scores(self, x: FloatArray) -> FloatArray:
+        """Per-segment probabilities ``(n, k)`` for a feature matrix ``x`` ``(n, d)``."""
+        return _sigmoid(x @ self.weights + self.bias)
+
+    def save(self, directory: Path) -> None:
+        """Write ``themes.npz`` (arrays + config) and ``themes.json`` (human-readable metadata)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {
+            "segment": self.segment_config.to_json(),
+            "use_cues": self.use_cues,
+            "extra_threshold": self.extra_threshold,
+        }
+        np.savez_compressed(
+            directory / MODEL_FILE,
+            themes=np.array(self.themes),
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            thresholds=self.thresholds.astype(np.float32),
+            config=np.array(json.dumps(config, sort_keys=True)),
+        )
+        meta = {"config": config, "themes": list(self.themes), **dict(self.metadata)}
+        (directory / META_FILE).write_text(
+            json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> ThemeModel:
+        """Load the model from ``directory`` (default: the copy shipped in ``bot/nlp/models``)."""
+        if directory is None:
+            path = Path(str(resources.files("bot.nlp").joinpath("models", MODEL_FILE)))
+        else:
+            path = directory / MODEL_FILE
+        with np.load(path, allow_pickle=False) as z:
+            themes = tuple(str(t) for t in z["themes"])
+            config = json.loads(str(z["config"]))
+            model = cls(
+                themes=themes,
+                weights=np.asarray(z["weights"], dtype=np.float32),
+                bias=np.asarray(z["bias"], dtype=np.float32),
+                thresholds=np.asarray(z["thresholds"], dtype=np.float32),
+                segment_config=SegmentConfig.from_json(config.get("segment", {})),
+                use_cues=bool(config.get("use_cues", True)),
+                extra_threshold=float(config.get("extra_threshold", DEFAULT_EXTRA_THRESHOLD)),
+            )
+        meta_path = path.with_name(META_FILE)
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            object.__setattr__(model, "metadata", meta)
+        unknown = set(themes) - set(THEMES)
+        if unknown:
+            logger.warning("model has theme ids outside the taxonomy: %s", sorted(unknown))
+        return model
+
+
+class ThemeClassifier:
+    """Assigns theme ids to reply texts (see module docstring for design and contract)."""
+
+    def __init__(self, model: ThemeModel, encoder: SentenceEncoder) -> None:
+        self.model = model
+        self.encoder = encoder
+
+    @classmethod
+    def load(cls, encoder: SentenceEncoder | None = None) -> ThemeClassifier:
+        """Shipped model + a (new or given) sentence encoder."""
+        return cls(ThemeModel.load(), encoder or SentenceEncoder())
+
+    def segment_batch(self, texts: Sequence[str]) -> tuple[list[str], list[int]]:
+        """All segments of ``texts`` (flattened) and, per segment, the index of its text."""
+        segs: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            for seg in segment(text, self.model.segment_config):
+                segs.append(seg)
+                owner.append(i)
+        return segs, owner
+
+    def reply_scores(self, texts: Sequence[str]) -> FloatArray:
+        """Max-over-segments probability per text and theme, ``(len(texts), k)``."""
+        scores, _, _, _ = self._score(texts)
+        return scores
+
+    def _score(
+        self, texts: Sequence[str]
+    ) -> tuple[FloatArray, list[str], npt.NDArray[np.int64], FloatArray]:
+        k = len(self.model.themes)
+        segs, owner = self.segment_batch(texts)
+        out = np.zeros((len(texts), k), dtype=np.float32)
+        if not segs:
+            return out, segs, np.zeros(0, dtype=np.int64), np.zeros((0, 512), dtype=np.float32)
+        emb = self.encoder.encode(segs)
+        seg_scores = self.model.scores(features(segs, emb, self.model.use_cues))
+        owners = np.asarray(owner, dtype=np.int64)
+        np.maximum.at(out, owners, seg_scores)
+        return out, segs, owners, emb
+
+    def classify(
+        self,
+        texts: Sequence[str],
+        extra_themes: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[frozenset[str]]:
+        """Theme ids per text (built-in themes + matching ``extra_themes``)."""
+        scores, segs, owners, emb = self._score(texts)
+        hits = scores >= self.model.thresholds
+        result: list[set[str]] = [
+            {self.model.themes[j] for j in np.flatnonzero(row)} for row in hits
+        ]
+        if extra_themes and segs:
+            for theme_id, i in self._extra_matches(extra_themes, segs, owners, emb):
+                result[i].add(theme_id)
+        return [frozenset(r) for r in result]
+
+    def _extra_matches(
+        self,
+        extra_themes: Mapping[str, Sequence[str]],
+        segs: Sequence[str],
+        owners: npt.NDArray[np.int64],
+        emb: FloatArray,
+    ) -> list[tuple[str, int]]:
+        ids = [t for t, phrases in extra_themes.items() if any(p.strip() for p in phrases)]
+        if not ids:
+            return []
+        phrases: list[str] = []
+        phrase_owner: list[int] = []
+        for j, theme_id in enumerate(ids):
+            for p in extra_themes[theme_id]:
+                if p.strip():
+                    phrases.append(p.strip())
+                    phrase_owner.append(j)
+        pemb = self.encoder.encode(phrases)
+        sim = emb @ pemb.T  # (n_segments, n_phrases), rows are unit vectors
+        best = np.full((len(segs), len(ids)), -1.0, dtype=np.float32)
+        np.maximum.at(best.T, np.asarray(phrase_owner), sim.T)
+        negated = np.array([has_negation(s) for s in segs], dtype=bool)
+        matched = (best >= self.model.extra_threshold) & ~negated[:, None]
+        pairs = {(ids[j], int(owners[s])) for s, j in zip(*np.nonzero(matched), strict=True)}
+        return sorted(pairs, key=lambda p: (p[1], p[0]))

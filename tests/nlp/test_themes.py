@@ -1,0 +1,88 @@
+"""Theme detection: hand-written paraphrase/negation cases, custom themes, batch invariance.
+
+The cases below were written for these tests; they are not copied from training/ or eval/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlp.analyzer import Analysis, Analyzer
+
+CASES: list[tuple[str, set[str]]] = [
+    # paraphrases without the obvious keywords
+    (
+        "Before anything else, I'd sit down with her and go over what we both signed up for at "
+        "the start.",
+        {"agreement"},
+    ),
+    (
+        "I'd want to understand what is pushing him to do this. What does he hope to get out of "
+        "it?",
+        {"explore_motives"},
+    ),
+    ("Let her practise the conversation with me first, I'll play her boss.", {"rehearse"}),
+    ("Talk it through with the person who reviews your cases before you decide.", {"supervision"}),
+    ("Ich würde mit ihr durchspielen, wie sie es ihrem Chef sagen könnte.", {"rehearse"}),
+    (
+        "Eu pediria que ela conversasse antes com o colega e só contasse se ele dissesse que "
+        "tudo bem.",
+        {"consent"},
+    ),
+    ("Keep a short written note of what you decided and why.", {"document"}),
+    ("If someone could get hurt, the law may oblige you to speak up.", {"legal_duty"}),
+    ("What could happen to her career if this gets out?", {"consequences"}),
+    # negations / rejections and chatter: no theme
+    ("I would not role-play this; it would feel staged.", set()),
+    ("No need to write anything down here.", set()),
+    ("Je n'impliquerais surtout pas les ressources humaines.", set()),
+    ("Thanks, great thread!", set()),
+    # several strategies in one reply
+    ("Stay calm and listen first. Then I'd check with my supervisor.", {"empathy", "supervision"}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_cases(analyzer: Analyzer, text: str, expected: set[str]) -> None:
+    assert set(analyzer.analyze([text])[0].themes) == expected
+
+
+def test_batch_equals_one_by_one_and_deterministic(analyzer: Analyzer) -> None:
+    texts = [t for t, _ in CASES] + ["", "👍", "ok"]
+    batch = analyzer.analyze(texts)
+    single = [analyzer.analyze([t])[0] for t in texts]
+    assert batch == single
+    assert analyzer.analyze(list(reversed(texts))) == list(reversed(batch))
+    assert analyzer.analyze(texts) == batch
+    assert all(isinstance(a, Analysis) and list(a.themes) == sorted(a.themes) for a in batch)
+
+
+def test_empty_inputs(analyzer: Analyzer) -> None:
+    assert analyzer.analyze([]) == []
+    assert analyzer.analyze(["", "   "]) == [Analysis("und", ()), Analysis("und", ())]
+
+
+def test_extra_themes(analyzer: Analyzer) -> None:
+    extra = {
+        "gift_value": [
+            "Set a maximum value for gifts you accept from clients.",
+            "Politely decline expensive presents.",
+        ],
+        "unused": ["   "],
+    }
+    texts = [
+        "I'd gently turn down a present that costly.",
+        "Ask her what she needs from this.",
+        "I would never decline a gift, that's rude.",
+    ]
+    res = analyzer.analyze(texts, extra_themes=extra)
+    assert "gift_value" in res[0].themes
+    assert "gift_value" not in res[1].themes
+    assert "gift_value" not in res[2].themes  # negated sentence
+    assert all("unused" not in r.themes for r in res)
+    # built-in themes are unaffected by extra themes
+    assert res[1].themes == analyzer.analyze([texts[1]])[0].themes
+
+
+def test_sentences_exposed(analyzer: Analyzer) -> None:
+    assert analyzer.sentences("One. Two!") == ["One.", "Two!"]
