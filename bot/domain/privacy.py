@@ -79,11 +79,20 @@ class MemberData:
 
 
 @dataclass(frozen=True, slots=True)
+class PostedForMember:
+    """A message the bot posted on the member's behalf: ``forget-me`` deletes it on Discord."""
+
+    thread_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Erasure:
-    """What ``forget-me`` erased."""
+    """What ``forget-me`` erased, and the bot's messages to delete on Discord as well."""
 
     strategies: int
     endorsements: int
+    posted: tuple[PostedForMember, ...] = ()
 
 
 EXPORT_FORMAT = "intervision-member-export/1"

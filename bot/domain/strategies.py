@@ -40,6 +40,7 @@ class Strategy:
     themes: tuple[str, ...]
     created_at: datetime
     edited_at: datetime | None = None
+    shared: bool = False  # posted by the bot on the member's behalf
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class NewStrategy:
     text: str
     analysis: Analysis
     created_at: datetime
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)

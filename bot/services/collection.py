@@ -208,6 +208,7 @@ class CollectionService:
                 text=clean_text(text),
                 analysis=analysis,
                 created_at=created_at,
+                shared=True,
             )
         )
 

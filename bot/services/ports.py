@@ -16,7 +16,7 @@ from typing import Protocol
 from bot.domain.dilemmas import Dilemma, DilemmaStatus, QueuedDilemma
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
-from bot.domain.privacy import Erasure, MemberData, PurgeSchedule
+from bot.domain.privacy import Erasure, MemberData, PostedForMember, PurgeSchedule
 from bot.domain.strategies import Analysis, NewStrategy, Strategy, TopicStats
 
 #: Returns the current aware UTC time. Production passes ``discord.utils.utcnow``.
@@ -221,6 +221,12 @@ class PrivacyStore(Protocol):
     ) -> MemberData:
         """Everything stored about the member: strategies under any of ``author_keys``, the
         endorsements they gave, their collection choice."""
+        ...
+
+    async def posted_for_member(
+        self, guild_id: int, author_keys: Collection[str]
+    ) -> list[PostedForMember]:
+        """The bot's messages carrying the member's shared strategies (under ``author_keys``)."""
         ...
 
     async def forget_member(

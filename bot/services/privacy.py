@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,9 +83,15 @@ class PrivacyService:
         return MemberExport(export_document(guild_id, user_id, data, self._clock()), data.empty)
 
     async def forget(self, guild_id: int, user_id: int) -> Erasure:
-        """Erase the member's strategies and endorsements in this guild, at once."""
+        """Erase the member's strategies and endorsements in this guild, at once.
+
+        :attr:`Erasure.posted` lists the messages the bot posted on the member's behalf: the
+        caller deletes them on Discord (the member cannot delete the bot's messages).
+        """
         keys = await self.author_keys(guild_id, user_id)
+        posted = await self._store.posted_for_member(guild_id, keys)
         erased = await self._store.forget_member(guild_id, user_id, keys)
+        erased = replace(erased, posted=tuple(posted))
         log.info(
             "Erased a member's data in guild %s: %d strategies, %d endorsements",
             guild_id,

@@ -29,6 +29,7 @@ async def test_a_reply_is_stored_as_a_strategy(world: World, repository: SqliteR
     assert strategy.themes == ("supervision",)
     assert strategy.created_at == message.created_at
     assert strategy.edited_at is None
+    assert not strategy.shared
 
 
 async def test_the_detected_language_is_stored(world: World, repository: SqliteRepository) -> None:

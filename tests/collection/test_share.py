@@ -39,6 +39,7 @@ async def test_sharing_posts_the_strategy_in_the_thread_and_stores_it(
     assert strategy.author_id == world.ana.id
     assert strategy.author_key == member_key(world.ana.id)
     assert not strategy.anonymous
+    assert strategy.shared
     thanks = result.response  # the deferred ("thinking") reply, completed by the first followup
     assert thanks.ephemeral
     assert posted.jump_url in thanks.content

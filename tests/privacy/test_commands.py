@@ -72,6 +72,7 @@ async def test_forget_me_erases_after_confirmation_and_summaries_stop_counting(
 ) -> None:
     await world.ana.send(world.thread, "I would stay calm.")
     await _share_anonymously(world, world.ana, "I would consult my supervisor.")
+    posted_for_ana = world.thread.last_message.id
     others = await world.ben.send(world.thread, "I would review the agreement.")
     await world.ana.react(others, THUMBS_UP)
     before = await repository.topic_stats(world.guild.id, TOPIC)
@@ -79,7 +80,7 @@ async def test_forget_me_erases_after_confirmation_and_summaries_stop_counting(
 
     asked = await world.ana.slash(world.channel, "privacy forget-me")
     assert asked.ephemeral
-    assert "cannot be undone" in asked.response.content
+    assert "the posts the bot made for you" in asked.response.content
     assert (await repository.topic_stats(world.guild.id, TOPIC)).strategies == 3
     done = await world.ana.click(asked.response, label="Erase my data")
 
@@ -87,6 +88,9 @@ async def test_forget_me_erases_after_confirmation_and_summaries_stop_counting(
     after = await repository.topic_stats(world.guild.id, TOPIC)
     assert (after.strategies, after.members, after.endorsements) == (1, 1, 0)
     assert await repository.strategy_by_message(world.guild.id, others.id) is not None
+    # The bot's post of her anonymous strategy is gone from the thread too.
+    assert posted_for_ana not in {m.id for m in world.thread.history()}
+    assert others.id in {m.id for m in world.thread.history()}
     _, document = await _export(world, world.ana)
     assert document["strategies"] == []
     assert document["endorsements_given"] == []

@@ -67,6 +67,22 @@ class ForgetConfirmation(discord.ui.View):
             view=None,
             allowed_mentions=_NO_MENTIONS,
         )
+        for posted in erased.posted:
+            thread = interaction.client.get_partial_messageable(
+                posted.thread_id, guild_id=interaction.guild_id
+            )
+            try:
+                await thread.get_partial_message(posted.message_id).delete()
+            except discord.NotFound:
+                pass  # already gone
+            except discord.HTTPException as error:
+                log.warning(
+                    "Could not delete a strategy posted for a member who erased their data "
+                    "(message %s in thread %s): %s",
+                    posted.message_id,
+                    posted.thread_id,
+                    error,
+                )
 
     async def _cancel(self, interaction: discord.Interaction[Any]) -> None:
         self.stop()

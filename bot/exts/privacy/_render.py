@@ -21,9 +21,9 @@ def export_intro(localizer: Localizer, *, empty: bool) -> str:
 def forget_question(localizer: Localizer) -> str:
     """Asked before erasing."""
     return localizer.gettext(
-        "This erases every strategy you shared in this server (also the anonymous ones) and "
-        "every endorsement you gave. Summaries stop counting them at once. This cannot be "
-        "undone. Erase now?"
+        "This erases every strategy you shared in this server, including the anonymous ones and "
+        "the posts the bot made for you, and every endorsement you gave. Summaries stop counting "
+        "them at once. This cannot be undone. Erase now?"
     )
 
 

@@ -11,6 +11,7 @@ from bot.domain.privacy import (
     Erasure,
     GivenEndorsement,
     MemberData,
+    PostedForMember,
     PurgeSchedule,
 )
 from bot.domain.strategies import member_key
@@ -120,6 +121,23 @@ class PrivacyMixin(SqliteBase):
             opted_out=bool(preference and preference[0]),
             preference_updated_at=from_text(preference[1]) if preference else None,
         )
+
+    async def posted_for_member(
+        self, guild_id: int, author_keys: Collection[str]
+    ) -> list[PostedForMember]:
+        """The bot's messages carrying the member's shared strategies (under ``author_keys``)."""
+        keys = list(author_keys)
+        async with (
+            self._locked() as db,
+            db.execute(
+                "SELECT p.thread_id, s.message_id FROM strategies s "  # noqa: S608
+                "JOIN posts p ON p.id = s.post_id "
+                f"WHERE s.guild_id = ? AND s.shared = 1 AND s.author_key IN ({_marks(keys)}) "
+                "AND p.thread_id IS NOT NULL ORDER BY s.message_id",
+                (guild_id, *keys),
+            ) as cursor,
+        ):
+            return [PostedForMember(int(t), int(m)) for t, m in await cursor.fetchall()]
 
     async def forget_member(
         self, guild_id: int, user_id: int, author_keys: Collection[str]

@@ -16,7 +16,7 @@ from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 
 STRATEGY_COLUMNS = (
     "s.id, s.guild_id, s.post_id, s.message_id, s.author_key, s.author_id, s.anonymous, s.text, "
-    "s.language, s.themes, s.created_at, s.edited_at"
+    "s.language, s.themes, s.created_at, s.edited_at, s.shared"
 )
 #: SQLite's default limit of bound parameters is 999 (older builds); stay well below it.
 _CHUNK = 500
@@ -30,8 +30,8 @@ class StrategiesMixin(SqliteBase):
         async with self._locked() as db:
             cursor = await db.execute(
                 "INSERT INTO strategies (guild_id, post_id, message_id, author_key, author_id, "
-                "anonymous, text, language, themes, created_at) "
-                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ? FROM posts WHERE id = ? AND guild_id = ? "
+                "anonymous, text, language, themes, created_at, shared) "
+                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM posts WHERE id = ? AND guild_id = ? "
                 "ON CONFLICT (message_id) DO NOTHING",
                 (
                     new.guild_id,
@@ -43,6 +43,7 @@ class StrategiesMixin(SqliteBase):
                     new.analysis.language,
                     _themes_text(new.analysis.themes),
                     to_text(new.created_at),
+                    int(new.shared),
                     new.post_id,
                     new.guild_id,
                 ),
@@ -196,6 +197,7 @@ def strategy_from_row(row: Sequence[Any]) -> Strategy:
         themes=tuple(json.loads(row[9])),
         created_at=created_at,
         edited_at=from_text(row[11]),
+        shared=bool(row[12]),
     )
 
 
