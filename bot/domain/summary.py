@@ -62,6 +62,47 @@ class Summary:
     thread_link: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TopicSnapshot:
+    """What storage keeps current for a topic: counts, and the quote candidates of the themes
+    that will be quoted (the best few per theme, not all of them)."""
+
+    members: int
+    strategies: int
+    last_update: datetime | None
+    theme_members: Mapping[str, int]
+    candidates: tuple[QuoteCandidate, ...] = ()
+    thread_link: str | None = None
+
+
+def from_snapshot(
+    snapshot: TopicSnapshot, order: Sequence[str], language: str, quoted_themes: int = QUOTED_THEMES
+) -> Summary:
+    """The summary of a topic from its stored snapshot (the ``/guidance`` path)."""
+    ranked = rank_themes(snapshot.theme_members, order)
+    by_theme: dict[str, list[QuoteCandidate]] = {}
+    for candidate in snapshot.candidates:
+        by_theme.setdefault(candidate.theme, []).append(candidate)
+    used: set[str] = set()
+    themes = tuple(
+        ThemeCount(
+            theme,
+            members,
+            tuple(pick_quotes(by_theme.get(theme, ()), language, used))
+            if index < quoted_themes
+            else (),
+        )
+        for index, (theme, members) in enumerate(ranked)
+    )
+    return Summary(
+        members=snapshot.members,
+        strategies=snapshot.strategies,
+        themes=themes,
+        last_update=snapshot.last_update,
+        thread_link=snapshot.thread_link,
+    )
+
+
 def rank_themes(counts: Mapping[str, int], order: Sequence[str]) -> list[tuple[str, int]]:
     """Themes with at least one member, most members first; ties keep the taxonomy ``order``."""
     position = {theme: index for index, theme in enumerate(order)}

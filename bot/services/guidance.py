@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.domain.dilemmas import Dilemma
 from bot.domain.search import closest_topics
+from bot.domain.summary import QUOTED_THEMES, Summary, from_snapshot
+from bot.domain.taxonomy import THEMES
 from bot.i18n.locales import negotiate
 from bot.services.ports import Repository
 
@@ -55,6 +57,19 @@ class GuidanceService:
     async def suggest(self, guild_id: int | None, query: str) -> list[Dilemma]:
         """Close matches for an unknown topic, best first."""
         return closest_topics(query, await self.dilemmas(guild_id))
+
+    async def summary(self, guild_id: int | None, dilemma: Dilemma, locale: str) -> Summary | None:
+        """What the guild's members said on the dilemma, quotes preferring ``locale``'s language.
+
+        ``None`` outside a guild. Reads the incrementally maintained counts: no recount.
+        """
+        if guild_id is None:
+            return None
+        order = [*THEMES, *(t.id for t in dilemma.themes)]
+        snapshot = await self._repository.topic_snapshot(
+            guild_id, dilemma.topic, locale[:2], order, QUOTED_THEMES
+        )
+        return from_snapshot(snapshot, order, locale[:2])
 
     async def choices(self, guild_id: int | None, query: str, locale: str) -> list[TopicChoice]:
         """Autocomplete entries matching ``query``, titled in ``locale``."""

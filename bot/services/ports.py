@@ -18,6 +18,7 @@ from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
 from bot.domain.privacy import Erasure, MemberData, PostedForMember, PurgeSchedule
 from bot.domain.strategies import Analysis, NewStrategy, Strategy, TopicStats
+from bot.domain.summary import TopicSnapshot
 
 #: Returns the current aware UTC time. Production passes ``discord.utils.utcnow``.
 Clock = Callable[[], datetime]
@@ -295,5 +296,22 @@ class TextAnalyzer(Protocol):
         ...
 
 
-class Repository(GuildStore, DilemmaStore, PostStore, StrategyStore, PrivacyStore, Protocol):
+class SummaryStore(Protocol):
+    """The incremental per-topic summaries behind ``/guidance``."""
+
+    async def topic_snapshot(
+        self,
+        guild_id: int,
+        topic: str,
+        language: str,
+        order: Sequence[str],
+        quoted_themes: int,
+    ) -> TopicSnapshot:
+        """Counts of ``topic`` in the guild and quote candidates of its top themes."""
+        ...
+
+
+class Repository(
+    GuildStore, DilemmaStore, PostStore, StrategyStore, PrivacyStore, SummaryStore, Protocol
+):
     """Everything the bot stores."""

@@ -54,7 +54,13 @@ class GuidanceCog(commands.Cog):
             )
             return
         await interaction.response.send_message(
-            embed=_render.guidance_embed(localizer, dilemma, fallback),
+            embed=_render.guidance_embed(
+                localizer,
+                dilemma,
+                await self._service.summary(interaction.guild_id, dilemma, localizer.locale),
+                fallback,
+                discord.utils.utcnow(),
+            ),
             ephemeral=private,
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -24,6 +24,7 @@ from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 from bot.storage.sqlite._posts import PostsMixin
 from bot.storage.sqlite._privacy import PrivacyMixin
 from bot.storage.sqlite._strategies import StrategiesMixin
+from bot.storage.sqlite._summaries import SummariesMixin
 from bot.storage.sqlite.migrations import load_migrations, migrate
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ _GUILD_COLUMNS = (
 )
 
 
-class SqliteRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SqliteBase):
+class SqliteRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMixin, SqliteBase):
     """Guild-scoped persistence in one SQLite file.
 
     Use as ``async with await SqliteRepository.open(path) as repository:``.
