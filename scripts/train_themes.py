@@ -52,6 +52,10 @@ FloatArray = npt.NDArray[np.float32]
 CACHE = ROOT / ".cache" / "use_embeddings.npz"
 MODEL_DIR = ROOT / "bot" / "nlp" / "models"
 N_FOLDS = 5
+CROSS_PART_T = 0.4
+#: a configuration without the whole-reply segment embeds half as many tokens; it is preferred
+#: when its selection score is within this margin of the best one
+SPEED_MARGIN = 0.005
 SEED = 13
 
 
@@ -64,6 +68,7 @@ class Row:
     text: str
     themes: frozenset[str]
     tags: tuple[str, ...]
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ def load_rows(pattern: str) -> list[Row]:
                     obj["text"],
                     themes,
                     tuple(obj.get("tags", [])),
+                    Path(path).stem,
                 )
             )
     return rows
@@ -297,6 +303,29 @@ def prf(pred: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> dict[str, 
     }
 
 
+def cross_part(
+    rows: Sequence[Row], seg: Segmented, y: npt.NDArray[np.bool_], hp: HParams
+) -> npt.NDArray[np.bool_] | None:
+    """Leave-one-file-out predictions (threshold 0.4, no tuning), or None for a single file.
+
+    The training files were written by different people, so this estimates how the model does
+    on independently written text better than random folds, where near-paraphrases of a text
+    (e.g. its adaptation to another language) sit in the training folds.
+    """
+    sources = sorted({r.source for r in rows})
+    if len(sources) < 2:
+        return None
+    src = np.array([r.source for r in rows])
+    pred = np.zeros_like(y)
+    for source in sources:
+        test = np.flatnonzero(src == source)
+        train_mask = ~np.isin(seg.owner, test)
+        x_train = seg.x[train_mask] if hp.use_cues else seg.emb[train_mask]
+        w, b = fit_heads(x_train, seg.owner[train_mask], y, hp)
+        pred[test] = reply_scores(seg, test, w, b, hp.use_cues, len(rows))[test] >= CROSS_PART_T
+    return pred
+
+
 def cross_validate(
     rows: Sequence[Row],
     seg: Segmented,
@@ -416,12 +445,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # always helped, class balancing did not; the grid keeps what still varies.
         grid = [
             HParams(c, cl, wh, True, True, False)
-            for c, cl, wh in itertools.product((0.003, 0.01), (True, False), (True,))
+            for c, cl, wh in itertools.product((0.003, 0.01, 0.03), (True, False), (True, False))
         ]
     segmented: dict[tuple[bool, bool], Segmented] = {}
-    results: list[tuple[float, float, HParams]] = []
-    best: tuple[float, HParams, FloatArray, npt.NDArray[np.bool_], FloatArray] | None = None
+    results: list[tuple[float, float, float, HParams]] = []
+    part_preds: dict[HParams, npt.NDArray[np.bool_] | None] = {}
     para = np.array(["paraphrase" in r.tags for r in rows])
+    scored: list[tuple[float, HParams, FloatArray, npt.NDArray[np.bool_], FloatArray]] = []
     for hp in grid:
         key = (hp.clauses, hp.whole)
         if key not in segmented:
@@ -430,13 +460,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         oof, pred, thresholds = cross_validate(rows, segmented[key], y, hp)
         f1 = prf(pred, y)["f1"]
         f1_para = prf(pred[para], y[para])["f1"] if para.any() else float("nan")
-        results.append((f1, f1_para, hp))
-        print(f"CV micro-F1 {f1:.4f}  paraphrase {f1_para:.4f}  {hp}", flush=True)
-        if best is None or f1 > best[0] + 1e-9:
-            best = (f1, hp, oof, pred, thresholds)
-    assert best is not None
-    f1, hp, oof, pred, thresholds = best
-    print(f"best: {hp} CV micro-F1 {f1:.4f}")
+        part_pred = cross_part(rows, segmented[key], y, hp)
+        part_preds[hp] = part_pred
+        f1_part = prf(part_pred, y)["f1"] if part_pred is not None else f1
+        results.append((f1, f1_para, f1_part, hp))
+        print(
+            f"CV micro-F1 {f1:.4f}  paraphrase {f1_para:.4f}  cross-file {f1_part:.4f}  {hp}",
+            flush=True,
+        )
+        scored.append(((f1 + f1_part) / 2, hp, oof, pred, thresholds))
+    top = max(s[0] for s in scored)
+    # prefer the cheaper configuration (no whole-reply segment) when it is about as good
+    candidates = [s for s in scored if s[0] >= top - SPEED_MARGIN]
+    best = max(candidates, key=lambda s: (not s[1].whole, s[0]))
+    score, hp, oof, pred, thresholds = best
+    f1 = prf(pred, y)["f1"]
+    print(f"best: {hp} CV micro-F1 {f1:.4f} (selection score {score:.4f})")
 
     seg = segmented[(hp.clauses, hp.whole)]
     x = seg.x if hp.use_cues else seg.emb
@@ -459,7 +498,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "cv": cv,
         "cv_folds": N_FOLDS,
-        "grid": [{"hp": vars(h), "cv_micro_f1": f, "cv_paraphrase_f1": fp} for f, fp, h in results],
+        "cross_file": report(rows, part_preds[hp], y) if part_preds.get(hp) is not None else None,
+        "cross_file_threshold": CROSS_PART_T,
+        "grid": [
+            {"hp": vars(h), "cv_micro_f1": f, "cv_paraphrase_f1": fp, "cross_file_micro_f1": fx}
+            for f, fp, fx, h in results
+        ],
     }
     model = ThemeModel(
         themes=THEMES,

@@ -13,6 +13,7 @@ encoder's caches are lock-protected). Everything runs offline from files shipped
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,10 +30,15 @@ __all__ = ["Analysis", "Analyzer", "sentences"]
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """Result for one reply: ISO 639-1 language (or ``"und"``) and sorted theme ids."""
+    """Result for one reply: ISO 639-1 language (or ``"und"``) and sorted theme ids.
+
+    ``evidence``: ``(theme id, sentence)`` pairs in the order of ``themes``: the sentence of the
+    reply that best supports each theme (for quotes); ``""`` if no single sentence applies.
+    """
 
     language: str
     themes: tuple[str, ...]
+    evidence: tuple[tuple[str, str], ...] = ()
 
 
 def sentences(text: str) -> list[str]:
@@ -52,9 +58,11 @@ class Analyzer:
     @classmethod
     def load(cls, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Analyzer:
         """Load the shipped models (takes ~1-2 s); call once at startup and share the instance."""
-        encoder = SentenceEncoder()
-        classifier = ThemeClassifier(ThemeModel.load(), encoder)
-        analyzer = cls(LanguageIdentifier(languages), classifier)
+        # language ID first: its transient load peak then happens while the process is small
+        language_identifier = LanguageIdentifier(languages)
+        gc.collect()
+        classifier = ThemeClassifier(ThemeModel.load(), SentenceEncoder())
+        analyzer = cls(language_identifier, classifier)
         logger.info(
             "NLP analyzer loaded: %d themes, languages %s",
             len(classifier.model.themes),
@@ -78,8 +86,15 @@ class Analyzer:
         """
         if not texts:
             return []
-        theme_sets = self.classifier.classify(texts, extra_themes)
-        return [
-            Analysis(self.language_identifier.identify(text), tuple(sorted(themes)))
-            for text, themes in zip(texts, theme_sets, strict=True)
-        ]
+        found = self.classifier.classify_with_evidence(texts, extra_themes)
+        results: list[Analysis] = []
+        for text, evidence in zip(texts, found, strict=True):
+            themes = tuple(sorted(evidence))
+            results.append(
+                Analysis(
+                    self.language_identifier.identify(text),
+                    themes,
+                    tuple((t, evidence[t]) for t in themes),
+                )
+            )
+        return results

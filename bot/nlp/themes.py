@@ -68,20 +68,31 @@ class SegmentConfig:
         )
 
 
-def segment(text: str, config: SegmentConfig) -> list[str]:
-    """Segments of ``text`` under ``config`` (at most ``config.max_segments``; may be empty)."""
+def segment_sources(text: str, config: SegmentConfig) -> tuple[list[str], list[str]]:
+    """Segments of ``text`` and, for each, the sentence it comes from ("" for the whole text)."""
     segs: list[str] = []
+    sources: list[str] = []
     for sent in sentences(text):
-        segs.extend(clauses(sent) if config.clauses else [sent])
+        parts = clauses(sent) if config.clauses else [sent]
+        segs.extend(parts)
+        sources.extend([sent] * len(parts))
     if config.whole:
         whole = " ".join(text.split())
         if whole and (len(segs) != 1 or segs[0] != whole):
             segs.append(whole)
+            sources.append("")
     if len(segs) > config.max_segments:
         # keep the beginning and the end of very long replies; the middle is rarely decisive
         half = config.max_segments // 2
-        segs = segs[:half] + segs[-(config.max_segments - half) :]
-    return segs
+        tail = config.max_segments - half
+        segs = segs[:half] + segs[-tail:]
+        sources = sources[:half] + sources[-tail:]
+    return segs, sources
+
+
+def segment(text: str, config: SegmentConfig) -> list[str]:
+    """Segments of ``text`` under ``config`` (at most ``config.max_segments``; may be empty)."""
+    return segment_sources(text, config)[0]
 
 
 def features(segments: Sequence[str], embeddings: FloatArray, use_cues: bool) -> FloatArray:
@@ -165,6 +176,18 @@ class ThemeModel:
         return model
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """Intermediate results of one batch."""
+
+    scores: FloatArray  # (n_texts, k) max over segments
+    segments: list[str]
+    sources: list[str]  # sentence of each segment, "" for a whole-text segment
+    owners: npt.NDArray[np.int64]  # text index of each segment
+    segment_scores: FloatArray  # (n_segments, k)
+    embeddings: FloatArray  # (n_segments, 512)
+
+
 class ThemeClassifier:
     """Assigns theme ids to reply texts (see module docstring for design and contract)."""
 
@@ -177,34 +200,35 @@ class ThemeClassifier:
         """Shipped model + a (new or given) sentence encoder."""
         return cls(ThemeModel.load(), encoder or SentenceEncoder())
 
-    def segment_batch(self, texts: Sequence[str]) -> tuple[list[str], list[int]]:
-        """All segments of ``texts`` (flattened) and, per segment, the index of its text."""
+    def segment_batch(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[str]]:
+        """All segments of ``texts`` (flattened), per segment the index of its text, and the
+        sentence it comes from ("" for a whole-text segment)."""
         segs: list[str] = []
         owner: list[int] = []
+        sources: list[str] = []
         for i, text in enumerate(texts):
-            for seg in segment(text, self.model.segment_config):
-                segs.append(seg)
-                owner.append(i)
-        return segs, owner
+            parts, srcs = segment_sources(text, self.model.segment_config)
+            segs.extend(parts)
+            sources.extend(srcs)
+            owner.extend([i] * len(parts))
+        return segs, owner, sources
 
     def reply_scores(self, texts: Sequence[str]) -> FloatArray:
         """Max-over-segments probability per text and theme, ``(len(texts), k)``."""
-        scores, _, _, _ = self._score(texts)
-        return scores
+        return self._score(texts)[0]
 
-    def _score(
-        self, texts: Sequence[str]
-    ) -> tuple[FloatArray, list[str], npt.NDArray[np.int64], FloatArray]:
+    def _score(self, texts: Sequence[str]) -> _Scored:
         k = len(self.model.themes)
-        segs, owner = self.segment_batch(texts)
+        segs, owner, sources = self.segment_batch(texts)
         out = np.zeros((len(texts), k), dtype=np.float32)
         if not segs:
-            return out, segs, np.zeros(0, dtype=np.int64), np.zeros((0, 512), dtype=np.float32)
+            empty = np.zeros((0, k), dtype=np.float32)
+            return _Scored(out, segs, sources, np.zeros(0, dtype=np.int64), empty, empty)
         emb = self.encoder.encode(segs)
         seg_scores = self.model.scores(features(segs, emb, self.model.use_cues))
         owners = np.asarray(owner, dtype=np.int64)
         np.maximum.at(out, owners, seg_scores)
-        return out, segs, owners, emb
+        return _Scored(out, segs, sources, owners, seg_scores, emb)
 
     def classify(
         self,
@@ -212,23 +236,41 @@ class ThemeClassifier:
         extra_themes: Mapping[str, Sequence[str]] | None = None,
     ) -> list[frozenset[str]]:
         """Theme ids per text (built-in themes + matching ``extra_themes``)."""
-        scores, segs, owners, emb = self._score(texts)
-        hits = scores >= self.model.thresholds
-        result: list[set[str]] = [
-            {self.model.themes[j] for j in np.flatnonzero(row)} for row in hits
-        ]
-        if extra_themes and segs:
-            for theme_id, i in self._extra_matches(extra_themes, segs, owners, emb):
-                result[i].add(theme_id)
-        return [frozenset(r) for r in result]
+        return [frozenset(e) for e in self.classify_with_evidence(texts, extra_themes)]
+
+    def classify_with_evidence(
+        self,
+        texts: Sequence[str],
+        extra_themes: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[dict[str, str]]:
+        """Per text: theme id -> evidence sentence (the sentence that best supports the theme).
+
+        The evidence is one of ``sentences(text)``; it is ``""`` only when no single sentence
+        exists (the theme was found on the whole text of a reply without sentence punctuation).
+        """
+        scored = self._score(texts)
+        hits = scored.scores >= self.model.thresholds
+        result: list[dict[str, str]] = [{} for _ in texts]
+        for i, j in zip(*np.nonzero(hits), strict=True):
+            result[int(i)][self.model.themes[int(j)]] = self._evidence(scored, int(i), int(j))
+        if extra_themes and scored.segments:
+            for theme_id, i, sentence in self._extra_matches(extra_themes, scored):
+                result[i].setdefault(theme_id, sentence)
+        return result
+
+    @staticmethod
+    def _evidence(scored: _Scored, text_index: int, theme_index: int) -> str:
+        idx = np.flatnonzero(scored.owners == text_index)
+        with_source = [s for s in idx if scored.sources[s]]
+        if not with_source:
+            return ""
+        best = max(with_source, key=lambda s: float(scored.segment_scores[s, theme_index]))
+        return scored.sources[best]
 
     def _extra_matches(
-        self,
-        extra_themes: Mapping[str, Sequence[str]],
-        segs: Sequence[str],
-        owners: npt.NDArray[np.int64],
-        emb: FloatArray,
-    ) -> list[tuple[str, int]]:
+        self, extra_themes: Mapping[str, Sequence[str]], scored: _Scored
+    ) -> list[tuple[str, int, str]]:
+        """``(theme id, text index, evidence sentence)`` for every matching custom theme."""
         ids = [t for t, phrases in extra_themes.items() if any(p.strip() for p in phrases)]
         if not ids:
             return []
@@ -240,10 +282,24 @@ class ThemeClassifier:
                     phrases.append(p.strip())
                     phrase_owner.append(j)
         pemb = self.encoder.encode(phrases)
-        sim = emb @ pemb.T  # (n_segments, n_phrases), rows are unit vectors
-        best = np.full((len(segs), len(ids)), -1.0, dtype=np.float32)
+        sim = scored.embeddings @ pemb.T  # (n_segments, n_phrases), rows are unit vectors
+        best = np.full((len(scored.segments), len(ids)), -1.0, dtype=np.float32)
         np.maximum.at(best.T, np.asarray(phrase_owner), sim.T)
-        negated = np.array([has_negation(s) for s in segs], dtype=bool)
-        matched = (best >= self.model.extra_threshold) & ~negated[:, None]
-        pairs = {(ids[j], int(owners[s])) for s, j in zip(*np.nonzero(matched), strict=True)}
-        return sorted(pairs, key=lambda p: (p[1], p[0]))
+        negated = np.array([has_negation(s) for s in scored.segments], dtype=bool)
+        best[negated] = -1.0
+        out: list[tuple[str, int, str]] = []
+        for i in sorted(set(scored.owners.tolist())):
+            idx = np.flatnonzero(scored.owners == i)
+            for j, theme_id in enumerate(ids):
+                s = int(idx[np.argmax(best[idx, j])])
+                if best[s, j] >= self.model.extra_threshold:
+                    sentence = scored.sources[s] or self._best_sentence(scored, idx, best[:, j])
+                    out.append((theme_id, i, sentence))
+        return out
+
+    @staticmethod
+    def _best_sentence(scored: _Scored, idx: npt.NDArray[np.int64], sim: FloatArray) -> str:
+        with_source = [s for s in idx if scored.sources[s]]
+        if not with_source:
+            return ""
+        return scored.sources[max(with_source, key=lambda s: float(sim[s]))]

@@ -86,3 +86,13 @@ def test_extra_themes(analyzer: Analyzer) -> None:
 
 def test_sentences_exposed(analyzer: Analyzer) -> None:
     assert analyzer.sentences("One. Two!") == ["One.", "Two!"]
+
+
+def test_evidence_is_a_sentence_of_the_reply(analyzer: Analyzer) -> None:
+    text = "Stay calm and listen first. Then I'd check with my supervisor."
+    [res] = analyzer.analyze([text])
+    assert [t for t, _ in res.evidence] == list(res.themes)
+    evidence = dict(res.evidence)
+    assert evidence["supervision"] == "Then I'd check with my supervisor."
+    assert evidence["empathy"] == "Stay calm and listen first."
+    assert all(s in analyzer.sentences(text) for _, s in res.evidence)
