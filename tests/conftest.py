@@ -8,6 +8,7 @@ own seams: per-member Discord locales (simcord 3.2 always sends ``en-US``) and t
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -77,7 +78,8 @@ async def repository(tmp_path: Path) -> AsyncIterator[SqliteRepository]:
 
 
 class FakeAnalyzer:
-    """A tiny stand-in for the NLP analyzer: English unless German words appear; a theme per cue."""
+    """A tiny stand-in for the NLP analyzer: English unless German words appear; a theme per cue,
+    with the first sentence holding the cue as its evidence."""
 
     CUES: ClassVar[dict[str, str]] = {
         "supervis": "supervision",
@@ -93,8 +95,16 @@ class FakeAnalyzer:
             lowered = text.casefold()
             language = "de" if {"die", "und", "sie"} & set(lowered.split()) else "en"
             themes = sorted({theme for cue, theme in self.CUES.items() if cue in lowered})
-            results.append(Analysis(language, tuple(themes)))
+            evidence = tuple((theme, self._sentence_for(theme, text)) for theme in themes)
+            results.append(Analysis(language, tuple(themes), evidence))
         return results
+
+    def _sentence_for(self, theme: str, text: str) -> str:
+        cues = [cue for cue, t in self.CUES.items() if t == theme]
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            if any(cue in sentence.casefold() for cue in cues):
+                return sentence.strip()
+        return ""
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ class Analysis:
 
     language: str = UNDETERMINED_LANGUAGE  # ISO 639-1 code, or "und"
     themes: tuple[str, ...] = ()  # sorted theme ids
+    evidence: tuple[tuple[str, str], ...] = ()  # (theme, the sentence that best supports it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,12 @@ class Strategy:
 
 @dataclass(frozen=True, slots=True)
 class NewStrategy:
-    """A strategy about to be stored (the id is assigned by storage)."""
+    """A strategy about to be stored (the id is assigned by storage).
+
+    ``member_key`` is the key the member is counted under (see
+    :func:`bot.domain.privacy.counting_key`); ``quotes`` are (theme, sentence) pairs already
+    masked for personal data: the only strategy text summaries may show.
+    """
 
     guild_id: int
     post_id: int
@@ -57,6 +64,8 @@ class NewStrategy:
     analysis: Analysis
     created_at: datetime
     shared: bool = False
+    member_key: str | None = None
+    quotes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +139,14 @@ def same_emoji(reacted: str, configured: str) -> bool:
         return "".join(c for c in emoji if c != _VARIATION_SELECTOR and c not in _SKIN_TONES)
 
     return bare(reacted) == bare(configured)
+
+
+def quotable(analysis: Analysis, mask: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
+    """The (theme, sentence) pairs summaries may quote: the analyzer's evidence, masked, and only
+    sentences that still say something once personal data is removed."""
+    quotes = []
+    for theme, sentence in analysis.evidence:
+        shown = mask(sentence.strip())
+        if theme in analysis.themes and has_words(shown):
+            quotes.append((theme, shown))
+    return tuple(quotes)

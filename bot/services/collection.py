@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Protocol
 
+from bot.domain.masking import mask
 from bot.domain.posts import Post, PostState
 from bot.domain.strategies import (
     Analysis,
@@ -26,6 +27,7 @@ from bot.domain.strategies import (
     collectable,
     has_words,
     member_key,
+    quotable,
     same_emoji,
 )
 from bot.services.ports import Clock, GuildStore, PostStore, StrategyStore, TextAnalyzer
@@ -92,7 +94,8 @@ class CollectionService:
         if await self._privacy.opted_out(message.guild_id, message.author_id):
             return None
         [analysis] = await self._analyze([message.text])
-        return await self._store.add_strategy(_new_strategy(post, message, analysis))
+        counted_as = await self._privacy.anonymous_key(message.guild_id, message.author_id)
+        return await self._store.add_strategy(_new_strategy(post, message, analysis, counted_as))
 
     async def record_edit(self, message: ObservedMessage) -> None:
         """Apply an edit: the strategy's text is replaced (removed if no words are left); an
@@ -111,7 +114,12 @@ class CollectionService:
             return
         [analysis] = await self._analyze([text])
         await self._store.update_strategy(
-            message.guild_id, message.message_id, text, analysis, self._clock()
+            message.guild_id,
+            message.message_id,
+            text,
+            analysis,
+            self._clock(),
+            quotable(analysis, mask),
         )
 
     async def remove(self, guild_id: int, message_ids: Collection[int]) -> int:
@@ -192,8 +200,9 @@ class CollectionService:
 
         An anonymous strategy is stored under the member's keyed hash, with no user id.
         """
+        counted_as = await self._privacy.anonymous_key(post.guild_id, user_id)
         if anonymous:
-            author_key, author_id = await self._privacy.anonymous_key(post.guild_id, user_id), None
+            author_key, author_id = counted_as, None
         else:
             author_key, author_id = member_key(user_id), user_id
         [analysis] = await self._analyze([text])
@@ -209,6 +218,8 @@ class CollectionService:
                 analysis=analysis,
                 created_at=created_at,
                 shared=True,
+                member_key=counted_as,
+                quotes=quotable(analysis, mask),
             )
         )
 
@@ -278,13 +289,18 @@ class CollectionService:
         analyses = await self._analyze([clean_text(m.text) for m in (*fresh, *edited)])
         added = 0
         for message, analysis in zip(fresh, analyses, strict=False):
-            added += (
-                await self._store.add_strategy(_new_strategy(post, message, analysis)) is not None
-            )
+            counted_as = await self._privacy.anonymous_key(post.guild_id, message.author_id)
+            new = _new_strategy(post, message, analysis, counted_as)
+            added += await self._store.add_strategy(new) is not None
         now = self._clock()
         for message, analysis in zip(edited, analyses[len(fresh) :], strict=True):
             await self._store.update_strategy(
-                post.guild_id, message.message_id, clean_text(message.text), analysis, now
+                post.guild_id,
+                message.message_id,
+                clean_text(message.text),
+                analysis,
+                now,
+                quotable(analysis, mask),
             )
         removed = await self._store.delete_strategies(post.guild_id, [*gone, *emptied])
         if history:
@@ -323,10 +339,19 @@ class CollectionService:
         except Exception:
             log.exception("Text analysis failed; storing %d strategies unclassified", len(texts))
             return [Analysis() for _ in texts]
-        return [Analysis(r.language, tuple(sorted(r.themes))) for r in results]
+        return [
+            Analysis(
+                r.language,
+                tuple(sorted(r.themes)),
+                tuple((theme, sentence) for theme, sentence in r.evidence),
+            )
+            for r in results
+        ]
 
 
-def _new_strategy(post: Post, message: ObservedMessage, analysis: Analysis) -> NewStrategy:
+def _new_strategy(
+    post: Post, message: ObservedMessage, analysis: Analysis, counted_as: str
+) -> NewStrategy:
     return NewStrategy(
         guild_id=post.guild_id,
         post_id=post.id,
@@ -337,4 +362,6 @@ def _new_strategy(post: Post, message: ObservedMessage, analysis: Analysis) -> N
         text=clean_text(message.text),
         analysis=analysis,
         created_at=message.created_at,
+        member_key=counted_as,
+        quotes=quotable(analysis, mask),
     )

@@ -163,9 +163,16 @@ class StrategyStore(Protocol):
         ...
 
     async def update_strategy(
-        self, guild_id: int, message_id: int, text: str, analysis: Analysis, edited_at: datetime
+        self,
+        guild_id: int,
+        message_id: int,
+        text: str,
+        analysis: Analysis,
+        edited_at: datetime,
+        quotes: Sequence[tuple[str, str]] = (),
     ) -> bool:
-        """Replace a strategy's text and analysis; ``False`` if there is no such strategy."""
+        """Replace a strategy's text, analysis and (masked) quotes; ``False`` if there is no
+        such strategy."""
         ...
 
     async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
@@ -285,6 +292,11 @@ class AnalysisResult(Protocol):
     @property
     def themes(self) -> Sequence[str]:
         """Theme ids."""
+        ...
+
+    @property
+    def evidence(self) -> Sequence[tuple[str, str]]:
+        """(theme, sentence) pairs: the sentence of the text that best supports each theme."""
         ...
 
 

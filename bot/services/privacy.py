@@ -51,11 +51,15 @@ class PrivacyService:
         self._store = store
         self._grace = timedelta(days=guild_data_retention_days)
         self._clock = clock
+        self._secrets: dict[int, bytes] = {}  # guild secrets never change until a purge
 
     async def anonymous_key(self, guild_id: int, user_id: int) -> str:
         """The key of the member's anonymous strategies in this guild (creates the guild secret
-        on first use)."""
-        secret = await self._store.guild_secret(guild_id, new_guild_secret())
+        on first use). Every strategy of the member is counted under it, named or not."""
+        secret = self._secrets.get(guild_id)
+        if secret is None:
+            secret = await self._store.guild_secret(guild_id, new_guild_secret())
+            self._secrets[guild_id] = secret
         return anonymous_key(secret, guild_id, user_id)
 
     async def author_keys(self, guild_id: int, user_id: int) -> tuple[str, str]:
@@ -151,6 +155,7 @@ class PrivacyService:
         departed = await self._store.departed_guilds(now - self._grace)
         for guild_id in departed:
             await self._store.purge_guild(guild_id)
+            self._secrets.pop(guild_id, None)
             log.info(
                 "Purged all data of guild %s (left more than %d days ago)",
                 guild_id,

@@ -90,3 +90,25 @@ async def _export(member: Any, dilemma: Any) -> tuple[Any, dict[str, Any]]:
     result = await member.slash(channel, "privacy export")
     [attachment] = result.response.attachments
     return result, json.loads(await attachment.read())
+
+
+async def test_guidance_counts_its_own_guild_and_never_quotes_personal_data(
+    world: World, repository: SqliteRepository, simcord_env: Any
+) -> None:
+    _, channel_b, bruno, _ = await _guild_b(simcord_env, repository)
+    await world.ana.send(
+        world.thread,
+        "I would call my supervisor Zephyrine at zephyrine@example.com or 0170 1234567 first.",
+    )
+
+    in_a = await world.ben.slash(world.channel, "guidance", topic=TOPIC)
+    shown_a = json.dumps([e.to_dict() for e in in_a.response.embeds])
+    assert "No strategies have been shared" not in shown_a
+    assert "zephyrine@example.com" not in shown_a
+    assert "0170 1234567" not in shown_a
+    assert "[email]" in shown_a  # quoted, masked
+
+    in_b = await bruno.slash(channel_b, "guidance", topic=TOPIC)
+    shown_b = json.dumps([e.to_dict() for e in in_b.response.embeds])
+    assert "No strategies have been shared" in shown_b
+    assert "Zephyrine" not in shown_b

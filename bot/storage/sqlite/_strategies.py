@@ -26,12 +26,14 @@ class StrategiesMixin(SqliteBase):
     """Rows of ``strategies`` and ``endorsements``."""
 
     async def add_strategy(self, new: NewStrategy) -> Strategy | None:
-        """Store a strategy; ``None`` (and no change) if its message is already stored."""
-        async with self._locked() as db:
+        """Store a strategy and its quotes; ``None`` (and no change) if its message is already
+        stored or the post is not the guild's."""
+        async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO strategies (guild_id, post_id, message_id, author_key, author_id, "
-                "anonymous, text, language, themes, created_at, shared) "
-                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM posts WHERE id = ? AND guild_id = ? "
+                "anonymous, text, language, themes, created_at, shared, member_key) "
+                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM posts "
+                "WHERE id = ? AND guild_id = ? "
                 "ON CONFLICT (message_id) DO NOTHING",
                 (
                     new.guild_id,
@@ -44,13 +46,16 @@ class StrategiesMixin(SqliteBase):
                     _themes_text(new.analysis.themes),
                     to_text(new.created_at),
                     int(new.shared),
+                    new.member_key,
                     new.post_id,
                     new.guild_id,
                 ),
             )
             if cursor.rowcount == 0:
                 return None
-            return await _strategy_where(db, "s.id = ?", (cursor.lastrowid,))
+            strategy_id = cursor.lastrowid
+            await _insert_quotes(db, strategy_id, new.quotes)
+            return await _strategy_where(db, "s.id = ?", (strategy_id,))
 
     async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:
         """The guild's strategy stored for ``message_id``, if any."""
@@ -60,10 +65,17 @@ class StrategiesMixin(SqliteBase):
             )
 
     async def update_strategy(
-        self, guild_id: int, message_id: int, text: str, analysis: Analysis, edited_at: datetime
+        self,
+        guild_id: int,
+        message_id: int,
+        text: str,
+        analysis: Analysis,
+        edited_at: datetime,
+        quotes: Sequence[tuple[str, str]] = (),
     ) -> bool:
-        """Replace a strategy's text and analysis; ``False`` if there is no such strategy."""
-        async with self._locked() as db:
+        """Replace a strategy's text, analysis and (masked) quotes; ``False`` if there is no
+        such strategy."""
+        async with self._transaction() as db:
             cursor = await db.execute(
                 "UPDATE strategies SET text = ?, language = ?, themes = ?, edited_at = ? "
                 "WHERE guild_id = ? AND message_id = ?",
@@ -76,7 +88,17 @@ class StrategiesMixin(SqliteBase):
                     message_id,
                 ),
             )
-            return cursor.rowcount > 0
+            if cursor.rowcount == 0:
+                return False
+            async with db.execute(
+                "SELECT id FROM strategies WHERE guild_id = ? AND message_id = ?",
+                (guild_id, message_id),
+            ) as found:
+                row = await found.fetchone()
+            assert row is not None
+            await db.execute("DELETE FROM quote_candidates WHERE strategy_id = ?", (row[0],))
+            await _insert_quotes(db, row[0], quotes)
+            return True
 
     async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
         """Delete the guild's strategies stored for these messages; returns how many."""
@@ -217,6 +239,22 @@ async def _strategy_where(
 ) -> Strategy | None:
     found = await _strategies_where(db, where + " LIMIT 1", params)
     return found[0] if found else None
+
+
+async def _insert_quotes(
+    db: aiosqlite.Connection, strategy_id: int | None, quotes: Sequence[tuple[str, str]]
+) -> None:
+    """Quote candidates of a strategy; the topic (set by a trigger), language and current
+    endorsement count come from the stored rows."""
+    await db.executemany(
+        "INSERT INTO quote_candidates "
+        "(strategy_id, guild_id, topic, theme, sentence, language, endorsements) "
+        "SELECT s.id, s.guild_id, s.topic, ?, ?, s.language, "
+        "(SELECT COUNT(*) FROM endorsements e WHERE e.strategy_id = s.id) "
+        "FROM strategies s WHERE s.id = ? AND s.topic IS NOT NULL "
+        "ON CONFLICT (strategy_id, theme) DO NOTHING",
+        [(theme, sentence, strategy_id) for theme, sentence in quotes],
+    )
 
 
 def _themes_text(themes: Sequence[str]) -> str:
