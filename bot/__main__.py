@@ -26,6 +26,7 @@ from bot.domain.catalog import CatalogError, parse_catalog
 from bot.domain.dilemmas import Dilemma
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.locales import SUPPORTED_LOCALES
+from bot.nlp.analyzer import Analyzer
 from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
 from bot.services.moderation import ModerationService
@@ -94,6 +95,8 @@ async def run_bot(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM or a fatal login error; returns the exit status."""
     catalogs = Catalogs.load()
     catalog = load_starter_catalog()
+    # The language models take a second or two and ~150 MB; load them off the event loop.
+    analyzer = await asyncio.to_thread(Analyzer.load)
     async with await SqliteRepository.open(database_path(settings.database_url)) as repository:
         clock = discord.utils.utcnow
         privacy = PrivacyService(
@@ -106,7 +109,7 @@ async def run_bot(settings: Settings) -> int:
             moderation=ModerationService(repository, catalog, clock),
             repository=repository,
             clock=clock,
-            collection=CollectionService(repository, privacy, analyzer=None, clock=clock),
+            collection=CollectionService(repository, privacy, analyzer=analyzer, clock=clock),
             privacy=privacy,
         )
         # Without the privileged Message Content intent Discord refuses the connection: run

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -89,7 +89,9 @@ class FakeAnalyzer:
         "permission": "consent",
     }
 
-    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+    def analyze(
+        self, texts: Sequence[str], extra_themes: Mapping[str, Sequence[str]] | None = None
+    ) -> list[Analysis]:
         results = []
         for text in texts:
             lowered = text.casefold()

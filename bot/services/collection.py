@@ -30,13 +30,20 @@ from bot.domain.strategies import (
     quotable,
     same_emoji,
 )
-from bot.services.ports import Clock, GuildStore, PostStore, StrategyStore, TextAnalyzer
+from bot.services.ports import (
+    Clock,
+    DilemmaStore,
+    GuildStore,
+    PostStore,
+    StrategyStore,
+    TextAnalyzer,
+)
 from bot.services.privacy import PrivacyService
 
 log = logging.getLogger(__name__)
 
 
-class CollectionStore(GuildStore, PostStore, StrategyStore, Protocol):
+class CollectionStore(GuildStore, DilemmaStore, PostStore, StrategyStore, Protocol):
     """The storage the collection service needs."""
 
 
@@ -80,6 +87,7 @@ class CollectionService:
         self._privacy = privacy
         self._analyzer = analyzer
         self._clock = clock
+        self._dilemma_themes: dict[int, dict[str, tuple[str, ...]]] = {}
 
     # -- replies ---------------------------------------------------------------------------------
 
@@ -93,7 +101,7 @@ class CollectionService:
             return None
         if await self._privacy.opted_out(message.guild_id, message.author_id):
             return None
-        [analysis] = await self._analyze([message.text])
+        [analysis] = await self._analyze([message.text], post)
         counted_as = await self._privacy.anonymous_key(message.guild_id, message.author_id)
         return await self._store.add_strategy(_new_strategy(post, message, analysis, counted_as))
 
@@ -112,7 +120,8 @@ class CollectionService:
         text = clean_text(message.text)
         if text == existing.text:
             return
-        [analysis] = await self._analyze([text])
+        post = await self._store.open_post_by_thread(message.guild_id, message.channel_id)
+        [analysis] = await self._analyze([text], post)
         await self._store.update_strategy(
             message.guild_id,
             message.message_id,
@@ -205,7 +214,7 @@ class CollectionService:
             author_key, author_id = counted_as, None
         else:
             author_key, author_id = member_key(user_id), user_id
-        [analysis] = await self._analyze([text])
+        [analysis] = await self._analyze([text], post)
         return await self._store.add_strategy(
             NewStrategy(
                 guild_id=post.guild_id,
@@ -286,7 +295,7 @@ class CollectionService:
             if not opted_out[message.author_id]:
                 fresh.append(message)
 
-        analyses = await self._analyze([clean_text(m.text) for m in (*fresh, *edited)])
+        analyses = await self._analyze([clean_text(m.text) for m in (*fresh, *edited)], post)
         added = 0
         for message, analysis in zip(fresh, analyses, strict=False):
             counted_as = await self._privacy.anonymous_key(post.guild_id, message.author_id)
@@ -327,15 +336,26 @@ class CollectionService:
         """What the guild's members contributed on ``topic``, counted now."""
         return await self._store.topic_stats(guild_id, topic)
 
-    async def _analyze(self, texts: Sequence[str]) -> list[Analysis]:
-        """Language and themes of each text; undetermined when no analyzer is configured or it
-        fails (the strategy is stored all the same)."""
+    async def _extra_themes(self, post: Post | None) -> dict[str, tuple[str, ...]] | None:
+        """The post's dilemma's own themes (``id -> cues``); cached, dilemmas never change."""
+        if post is None:
+            return None
+        if post.dilemma_id not in self._dilemma_themes:
+            for entry in await self._store.queue(post.guild_id, statuses=None):
+                self._dilemma_themes[entry.id] = entry.dilemma.theme_cues()
+        return self._dilemma_themes.get(post.dilemma_id) or None
+
+    async def _analyze(self, texts: Sequence[str], post: Post | None) -> list[Analysis]:
+        """Language and themes of each text (with the post's dilemma's own themes);
+        undetermined when no analyzer is configured or it fails (the strategy is stored all
+        the same)."""
         if not texts:
             return []
         if self._analyzer is None:
             return [Analysis() for _ in texts]
+        extra = await self._extra_themes(post)
         try:
-            results = await asyncio.to_thread(self._analyzer.analyze, list(texts))
+            results = await asyncio.to_thread(self._analyzer.analyze, list(texts), extra)
         except Exception:
             log.exception("Text analysis failed; storing %d strategies unclassified", len(texts))
             return [Analysis() for _ in texts]

@@ -7,7 +7,7 @@ takes the guild id (or a post id owned by one guild): no query spans guilds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -303,8 +303,11 @@ class AnalysisResult(Protocol):
 class TextAnalyzer(Protocol):
     """Language identification and theme classification (CPU-bound: call it in a thread)."""
 
-    def analyze(self, texts: Sequence[str]) -> Sequence[AnalysisResult]:
-        """One analysis per text, in order. Must be safe to call from a worker thread."""
+    def analyze(
+        self, texts: Sequence[str], extra_themes: Mapping[str, Sequence[str]] | None = None
+    ) -> Sequence[AnalysisResult]:
+        """One analysis per text, in order; ``extra_themes`` are a dilemma's own themes
+        (``id -> cue phrases``). Must be safe to call from a worker thread."""
         ...
 
 

@@ -25,6 +25,8 @@ from bot.domain.dilemmas import Dilemma
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
 from bot.domain.schedule import Due, due, next_slot
+from bot.domain.summary import Summary, from_snapshot
+from bot.domain.taxonomy import THEMES
 from bot.services.ports import ClaimOutcome, Clock, Repository
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,10 @@ class Publisher(Protocol):
         """The message of ``post`` if it was sent before a crash, else ``None``."""
         ...
 
-    async def close(self, post: Post, settings: GuildSettings) -> None:
-        """Post the recap in the thread and archive it (idempotent)."""
+    async def close(
+        self, post: Post, settings: GuildSettings, dilemma: Dilemma, summary: Summary
+    ) -> None:
+        """Post the recap (``summary`` of the topic) in the thread and archive it."""
         ...
 
     async def notify_empty_queue(self, settings: GuildSettings, thread_id: int | None) -> None:
@@ -214,8 +218,14 @@ class PostingService:
     async def close(self, post: Post, settings: GuildSettings | None = None) -> None:
         """Recap and archive ``post``'s thread, then mark it closed."""
         settings = settings or await self._repository.guild_settings(post.guild_id)
+        dilemma = await self._dilemma(post)
+        order = [*THEMES, *(theme.id for theme in dilemma.themes)]
+        snapshot = await self._repository.topic_snapshot(
+            post.guild_id, post.topic, "und", order, quoted_themes=0
+        )
+        summary = from_snapshot(snapshot, order, "und", quoted_themes=0)
         try:
-            await self._publisher.close(post, settings)
+            await self._publisher.close(post, settings, dilemma, summary)
         except PublishError as error:
             if error.reason is PublishFailure.UNAVAILABLE:
                 log.warning(

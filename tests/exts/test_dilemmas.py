@@ -146,14 +146,21 @@ async def test_nonexistent_local_time_posts_after_the_gap(world: World) -> None:
 async def test_previous_week_is_recapped_and_archived(world: World) -> None:
     await world.setup()
     await world.env.advance_time(5 * 24 * 3600)  # Monday Jan 5
+    (first,) = world.channel.threads
+    await world.member.send(first, "I would revisit the agreement we signed at the start.")
+    await world.mod.send(first, "Same here: the agreement first, then consent to share.")
     await world.env.advance_time(WEEK)  # Monday Jan 12
     first, second = world.channel.threads
     assert len(world.bot_posts()) == 2
-    recap = first.last_message
-    assert "This discussion is now closed" in recap.content
-    assert "/guidance confidentiality" in recap.content
-    assert world.env.get_channel(first.id).archived if hasattr(world.env, "get_channel") else True
-    assert second.last_message is None or "closed" not in second.last_message.content
+    recap = first.last_message.content
+    assert "This discussion is now closed" in recap
+    assert "2 members shared 2 strategies." in recap
+    assert "Most used strategies: Revisit the agreement (2) and Ask for consent (1)." in recap
+    assert "/guidance confidentiality" in recap
+    thread = await world.env.bot.fetch_channel(first.id)
+    assert isinstance(thread, discord.Thread)
+    assert thread.archived
+    assert second.last_message is None
 
 
 async def test_role_ping_mentions_only_that_role(world: World) -> None:
@@ -372,3 +379,21 @@ async def test_long_downtime_skips_the_slot(
     assert "was missed by" in caplog.text
     settings = await repository.guild_settings(world.guild.id)
     assert settings.next_post_at == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+class TestWithoutMessageContent:
+    """The application has not been granted the privileged Message Content intent."""
+
+    @pytest.fixture
+    def simcord_bot(self, services: Services, catalogs: Catalogs) -> IntervisionBot:
+        return IntervisionBot(services=services, catalogs=catalogs, message_content=False)
+
+    async def test_setup_says_that_only_the_button_collects(self, world: World) -> None:
+        result = await world.setup()
+        assert "Message Content intent is off" in result.response.content
+        assert "Next post" in result.response.content
+
+
+async def test_setup_with_message_content_does_not_warn(world: World) -> None:
+    result = await world.setup()
+    assert "Message Content" not in result.response.content

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.domain.dilemmas import Dilemma, DilemmaText
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
+from bot.domain.summary import Summary
 from bot.services.ports import ClaimOutcome
 from bot.services.posting import PostingService, Published, PublishError, PublishFailure
 from bot.storage.sqlite import SqliteRepository
@@ -86,7 +87,9 @@ class FakePublisher:
     async def find_published(self, post: Post) -> Published | None:
         return self.already_sent.get(post.id)
 
-    async def close(self, post: Post, settings: GuildSettings) -> None:
+    async def close(
+        self, post: Post, settings: GuildSettings, dilemma: Dilemma, summary: Summary
+    ) -> None:
         return None
 
     async def notify_empty_queue(self, settings: GuildSettings, thread_id: int | None) -> None:

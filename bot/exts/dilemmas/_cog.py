@@ -264,6 +264,14 @@ class DilemmaCog(
                     outcome.seeded,
                 )
             )
+        if not self._bot.reads_message_content:
+            lines.append(
+                localizer.gettext(
+                    "Note: the Message Content intent is off, so I can only collect strategies "
+                    "shared with the button. To collect replies too, enable it in the Discord "
+                    "Developer Portal (Bot > Privileged Gateway Intents)."
+                )
+            )
         await _reply(interaction, "\n".join(lines))
 
     @setup.autocomplete("timezone")

@@ -12,6 +12,7 @@ import discord
 from bot.domain.dilemmas import Dilemma
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import SHARE_CUSTOM_ID_TEMPLATE, Post
+from bot.domain.summary import Summary
 from bot.exts.dilemmas import _render
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.locales import negotiate
@@ -103,7 +104,9 @@ class DiscordPublisher:
             raise _failure(error) from error
         return None
 
-    async def close(self, post: Post, settings: GuildSettings) -> None:
+    async def close(
+        self, post: Post, settings: GuildSettings, dilemma: Dilemma, summary: Summary
+    ) -> None:
         """Send the recap in the thread, then archive it."""
         if post.thread_id is None:
             return
@@ -113,7 +116,7 @@ class DiscordPublisher:
             if thread.archived:
                 await thread.edit(archived=False)
             await thread.send(
-                _render.recap(localizer, post.topic),
+                _render.recap(localizer, dilemma, summary),
                 nonce=f"close{post.id}",
                 allowed_mentions=discord.AllowedMentions.none(),
             )

@@ -12,11 +12,14 @@ from bot.domain.catalog import CatalogIssue, Problem
 from bot.domain.dilemmas import Dilemma, QueuedDilemma
 from bot.domain.guilds import GuildSettings
 from bot.domain.posts import share_custom_id
+from bot.domain.summary import Summary
 from bot.i18n.localizer import Localizer
+from bot.i18n.themes import theme_label
 
 POST_COLOUR = discord.Colour(0x3B7A57)
 THREAD_NAME_LIMIT = 100
 QUEUE_SHOWN = 10
+RECAP_THEMES = 3
 
 
 def weekday_name(localizer: Localizer, weekday: int) -> str:
@@ -60,13 +63,33 @@ def thread_name(localizer: Localizer, dilemma: Dilemma, fallback: str) -> str:
     return dilemma.text(localizer.locale, fallback).title[:THREAD_NAME_LIMIT]
 
 
-def recap(localizer: Localizer, topic: str) -> str:
-    """The closing message of a week's thread."""
-    return localizer.gettext(
-        "This discussion is now closed. Thank you for sharing your strategies! "
-        "The community's guidance stays available with /guidance {topic}",
-        topic=topic,
+def recap(localizer: Localizer, dilemma: Dilemma, summary: Summary) -> str:
+    """The closing message of a week's thread: who took part, the most used themes."""
+    lines = [localizer.gettext("This discussion is now closed. Thank you for sharing!")]
+    if summary.strategies:
+        lines.append(
+            localizer.gettext(
+                "{members} shared {strategies}.",
+                members=localizer.ngettext("{n} member", "{n} members", summary.members),
+                strategies=localizer.ngettext("{n} strategy", "{n} strategies", summary.strategies),
+            )
+        )
+        labels = dilemma.theme_labels()
+        top = [
+            f"{theme_label(localizer, t.theme, labels)} ({localizer.number(t.members)})"
+            for t in summary.themes[:RECAP_THEMES]
+        ]
+        if top:
+            lines.append(
+                localizer.gettext("Most used strategies: {themes}.", themes=localizer.join(top))
+            )
+    lines.append(
+        localizer.gettext(
+            "The community's guidance stays available with /guidance {topic}",
+            topic=dilemma.topic,
+        )
     )
+    return "\n".join(lines)
 
 
 def empty_queue(localizer: Localizer) -> str:
