@@ -23,9 +23,11 @@ from bot.client import IntervisionBot, Services
 from bot.domain.dilemmas import Dilemma
 from bot.domain.strategies import Analysis
 from bot.i18n.catalogs import Catalogs
+from bot.nlp.analyzer import Analyzer
 from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
 from bot.services.moderation import ModerationService
+from bot.services.ports import TextAnalyzer
 from bot.services.privacy import PrivacyService
 from bot.storage.sqlite import SqliteRepository
 
@@ -110,7 +112,23 @@ class FakeAnalyzer:
 
 
 @pytest.fixture
-def services(repository: SqliteRepository, starter_catalog: tuple[Dilemma, ...]) -> Services:
+def text_analyzer() -> TextAnalyzer:
+    """The analyzer the bot under test uses; modules override it with ``analyzer``."""
+    return FakeAnalyzer()
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    """The shipped language and theme models, loaded once per test session."""
+    return Analyzer.load()
+
+
+@pytest.fixture
+def services(
+    repository: SqliteRepository,
+    starter_catalog: tuple[Dilemma, ...],
+    text_analyzer: TextAnalyzer,
+) -> Services:
     clock = discord.utils.utcnow  # simcord drives it
     privacy = PrivacyService(repository, clock=clock)
     return Services(
@@ -118,7 +136,7 @@ def services(repository: SqliteRepository, starter_catalog: tuple[Dilemma, ...])
         moderation=ModerationService(repository, starter_catalog, clock),
         repository=repository,
         clock=clock,
-        collection=CollectionService(repository, privacy, FakeAnalyzer(), clock=clock),
+        collection=CollectionService(repository, privacy, text_analyzer, clock=clock),
         privacy=privacy,
     )
 

@@ -67,5 +67,8 @@ class Localizer:
         return format_date(moment.astimezone(zone).date(), format=fmt, locale=self._babel)
 
     def relative(self, delta: timedelta) -> str:
-        """A signed duration as a relative phrase (``3 days ago`` / ``vor 3 Tagen``)."""
+        """A signed duration as a relative phrase (``3 days ago`` / ``vor 3 Tagen``); under a
+        minute either way reads "just now"."""
+        if abs(delta) < timedelta(minutes=1):
+            return self.gettext("just now")
         return format_timedelta(delta, add_direction=True, locale=self._babel)

@@ -51,3 +51,4 @@ def test_formatting_follows_the_locale(catalogs: Catalogs) -> None:
     assert "09:00" in german.datetime(moment, ZoneInfo("Europe/Berlin"))
     assert german.relative(timedelta(days=-3)) == "vor 3 Tagen"
     assert Localizer(catalogs, "fr").relative(timedelta(hours=-2)) == "il y a 2 heures"
+    assert english.relative(timedelta(seconds=-5)) == "just now"
