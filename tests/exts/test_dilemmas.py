@@ -154,7 +154,7 @@ async def test_previous_week_is_recapped_and_archived(world: World) -> None:
     assert len(world.bot_posts()) == 2
     recap = first.last_message.content
     assert "This discussion is now closed" in recap
-    assert "2 members shared 2 strategies." in recap
+    assert "Participation: 2 members, 2 strategies." in recap
     assert "Most used strategies: Revisit the agreement (2) and Ask for consent (1)." in recap
     assert "/guidance confidentiality" in recap
     thread = await world.env.bot.fetch_channel(first.id)

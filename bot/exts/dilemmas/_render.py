@@ -69,7 +69,7 @@ def recap(localizer: Localizer, dilemma: Dilemma, summary: Summary) -> str:
     if summary.strategies:
         lines.append(
             localizer.gettext(
-                "{members} shared {strategies}.",
+                "Participation: {members}, {strategies}.",
                 members=localizer.ngettext("{n} member", "{n} members", summary.members),
                 strategies=localizer.ngettext("{n} strategy", "{n} strategies", summary.strategies),
             )
