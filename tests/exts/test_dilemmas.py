@@ -397,3 +397,105 @@ class TestWithoutMessageContent:
 async def test_setup_with_message_content_does_not_warn(world: World) -> None:
     result = await world.setup()
     assert "Message Content" not in result.response.content
+
+
+GOOD_CATALOG = """
+schema = 1
+[[dilemma]]
+topic = "late_payment"
+[dilemma.locales.en-US]
+title = "A client does not pay"
+prompt = "A sponsor has not paid for three months. What do you do with the sessions?"
+key_points = ["Check the contract.", "Talk to the sponsor.", "Protect the coachee."]
+[dilemma.locales.de]
+title = "Ein Kunde zahlt nicht"
+prompt = "Ein Auftraggeber zahlt seit drei Monaten nicht. Was tun Sie mit den Sitzungen?"
+key_points = ["Vertrag prüfen.", "Mit dem Auftraggeber sprechen.", "Den Coachee schützen."]
+"""
+
+
+async def test_import_queues_every_dilemma_of_a_valid_file(
+    world: World, member_locales: dict[int, str]
+) -> None:
+    await world.setup(queue="empty")
+    result = await world.mod.slash(
+        world.channel, "dilemma import", file=("catalog.toml", GOOD_CATALOG.encode())
+    )
+    assert "Imported 1 dilemma: `late_payment`." in _text(result)
+    member_locales[world.member.id] = "de"
+    guidance = await world.member.slash(world.channel, "guidance", topic="late_payment")
+    assert guidance.response.embeds[0].title == "Ein Kunde zahlt nicht"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"schema = 1\n[[dilemma]\n", "not valid TOML at line 2"),
+        (
+            GOOD_CATALOG.replace('topic = "late_payment"', 'topic = "Late Payment"').encode(),
+            "`dilemma[1].topic`",
+        ),
+        (GOOD_CATALOG.replace('"Protect the coachee."]', "]").encode(), "needs 3 to 6 key points"),
+        (
+            GOOD_CATALOG.replace("[dilemma.locales.de]", "[dilemma.locales.xx]").encode(),
+            "`dilemma[1].locales.xx`: unknown locale",
+        ),
+        (b"\xff\xfe not text", "not UTF-8 text"),
+        (
+            GOOD_CATALOG.replace('topic = "late_payment"', 'topic = "gifts"').encode(),
+            "already has a dilemma with the topic `gifts`",
+        ),
+    ],
+)
+async def test_import_refuses_bad_files_and_imports_nothing(
+    world: World, repository: SqliteRepository, content: bytes, expected: str
+) -> None:
+    await world.setup()
+    before = await repository.topics(world.guild.id)
+    result = await world.mod.slash(world.channel, "dilemma import", file=("c.toml", content))
+    assert expected in _text(result)
+    assert await repository.topics(world.guild.id) == before
+
+
+async def test_import_refuses_a_file_that_is_too_large(world: World) -> None:
+    await world.setup()
+    result = await world.mod.slash(
+        world.channel, "dilemma import", file=("big.toml", b"#" * (300 * 1024))
+    )
+    assert "too large (300 KB)" in _text(result)
+
+
+async def test_add_queues_a_dilemma_from_the_form(
+    world: World, member_locales: dict[int, str], repository: SqliteRepository
+) -> None:
+    await world.setup(queue="empty")
+    member_locales[world.mod.id] = "fr"
+    shown = await world.mod.slash(world.channel, "dilemma add")
+    assert shown.modal is not None
+    values = {
+        "dilemma:topic": "cadeaux",
+        "dilemma:title": "Un cadeau coûteux",
+        "dilemma:prompt": "Un coaché vous offre un cadeau coûteux. Que faites-vous ?",
+        "dilemma:key_points": "- Vérifier le code\n- En parler\n- Remercier",
+    }
+    result = await world.mod.submit_modal(shown, values)
+    assert "cadeaux" in _text(result)
+    (entry,) = await repository.queue(world.guild.id)
+    assert entry.dilemma.texts["fr"].key_points == ("Vérifier le code", "En parler", "Remercier")
+
+
+async def test_add_lists_what_to_fix(world: World) -> None:
+    await world.setup()
+    shown = await world.mod.slash(world.channel, "dilemma add")
+    result = await world.mod.submit_modal(
+        shown,
+        {
+            "dilemma:topic": "Gifts!",
+            "dilemma:title": "T",
+            "dilemma:prompt": "P?",
+            "dilemma:key_points": "only one",
+        },
+    )
+    text = _text(result)
+    assert "`topic`" in text
+    assert "`key_points`: needs 3 to 6 key points" in text

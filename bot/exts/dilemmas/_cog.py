@@ -83,18 +83,23 @@ class AddDilemmaModal(discord.ui.Modal):
         self._cog = cog
         self._localizer = localizer
         self.topic: discord.ui.TextInput[AddDilemmaModal] = discord.ui.TextInput(
-            label=localizer.gettext("Topic (short id, e.g. gifts)"), min_length=2, max_length=32
+            label=localizer.gettext("Topic (short id, e.g. gifts)"),
+            custom_id="dilemma:topic",
+            min_length=2,
+            max_length=32,
         )
         self.dilemma_title: discord.ui.TextInput[AddDilemmaModal] = discord.ui.TextInput(
-            label=localizer.gettext("Title"), max_length=100
+            label=localizer.gettext("Title"), custom_id="dilemma:title", max_length=100
         )
         self.prompt: discord.ui.TextInput[AddDilemmaModal] = discord.ui.TextInput(
             label=localizer.gettext("The dilemma (ends with a question)"),
+            custom_id="dilemma:prompt",
             style=discord.TextStyle.paragraph,
             max_length=500,
         )
         self.key_points: discord.ui.TextInput[AddDilemmaModal] = discord.ui.TextInput(
             label=localizer.gettext("Key points: 3 to 6, one per line"),
+            custom_id="dilemma:key_points",
             style=discord.TextStyle.paragraph,
             max_length=1300,
         )
