@@ -182,26 +182,13 @@ def summarize(
     quoted_themes: int = QUOTED_THEMES,
     last_update: datetime | None = None,
 ) -> Summary:
-    """A full summary from ``(reply_id, author_key, themes)`` triples and quote candidates."""
-    counts = count_members((author, themes) for _, author, themes in contributions)
-    ranked = rank_themes(counts, order)
-    by_theme: dict[str, list[QuoteCandidate]] = {}
-    for candidate in candidates:
-        by_theme.setdefault(candidate.theme, []).append(candidate)
-    used: set[str] = set()
-    themes = tuple(
-        ThemeCount(
-            theme,
-            members,
-            tuple(pick_quotes(by_theme.get(theme, ()), language, used))
-            if index < quoted_themes
-            else (),
-        )
-        for index, (theme, members) in enumerate(ranked)
-    )
-    return Summary(
+    """A full summary from ``(reply_id, author_key, themes)`` triples and quote candidates
+    (the batch path: the same rules as :func:`from_snapshot`, counted here in memory)."""
+    snapshot = TopicSnapshot(
         members=len({author for _, author, _ in contributions}),
         strategies=len(contributions),
-        themes=themes,
         last_update=last_update,
+        theme_members=count_members((author, themes) for _, author, themes in contributions),
+        candidates=tuple(candidates),
     )
+    return from_snapshot(snapshot, order, language, quoted_themes)
