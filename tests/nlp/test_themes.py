@@ -5,6 +5,8 @@ The cases below were written for these tests; they are not copied from training/
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from bot.nlp.analyzer import Analysis, Analyzer
@@ -96,3 +98,11 @@ def test_evidence_is_a_sentence_of_the_reply(analyzer: Analyzer) -> None:
     assert evidence["supervision"] == "Then I'd check with my supervisor."
     assert evidence["empathy"] == "Stay calm and listen first."
     assert all(s in analyzer.sentences(text) for _, s in res.evidence)
+
+
+def test_thread_safe(analyzer: Analyzer) -> None:
+    texts = [t for t, _ in CASES] * 3
+    expected = analyzer.analyze(texts)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(analyzer.analyze, [texts] * 6))
+    assert all(r == expected for r in results)
