@@ -31,8 +31,8 @@ from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
 from bot.services.moderation import ModerationService
 from bot.services.privacy import PrivacyService
-from bot.settings import Settings, database_path
-from bot.storage.sqlite import SqliteRepository
+from bot.settings import Settings
+from bot.storage import open_repository
 
 log = logging.getLogger("bot")
 
@@ -97,7 +97,7 @@ async def run_bot(settings: Settings) -> int:
     catalog = load_starter_catalog()
     # The language models take a second or two and ~150 MB; load them off the event loop.
     analyzer = await asyncio.to_thread(Analyzer.load)
-    async with await SqliteRepository.open(database_path(settings.database_url)) as repository:
+    async with await open_repository(settings.database_url) as repository:
         clock = discord.utils.utcnow
         privacy = PrivacyService(
             repository,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        database_path(value)  # raises ValueError with a precise message
+        if database_backend(value) == "sqlite":  # raises ValueError with a precise message
+            database_path(value)
         return value
 
     @field_validator("discord_api_base_url")
@@ -93,10 +94,35 @@ class Settings(BaseSettings):
         return logging.getLevelNamesMapping()[self.log_level]
 
 
+DatabaseBackend = Literal["sqlite", "postgresql"]
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def database_backend(url: str) -> DatabaseBackend:
+    """Which storage backend ``url`` selects: ``sqlite:///...`` or ``postgresql://...``
+    (``postgres://`` too, e.g. ``postgresql://user:password@host:5432/intervision``).
+
+    Raises ``ValueError`` for any other scheme, and for a PostgreSQL URL naming no host
+    (neither ``//host`` nor ``?host=/socket/dir``).
+    """
+    parts = urlsplit(url)
+    if parts.scheme in _POSTGRES_SCHEMES:
+        if not parts.netloc and "host=" not in parts.query:
+            raise ValueError("must name a server, e.g. postgresql://user@localhost/intervision")
+        return "postgresql"
+    if url.startswith("sqlite:///"):
+        return "sqlite"
+    raise ValueError(
+        "must look like sqlite:///data/intervision.db (relative), sqlite:////abs/path.db or "
+        "postgresql://user@host:5432/intervision"
+    )
+
+
 def database_path(url: str) -> Path:
     """Return the SQLite file path of ``url`` (``sqlite:///rel/path.db`` or ``sqlite:////abs.db``).
 
-    Raises ``ValueError`` for any other scheme; ``postgresql://`` is reserved for a later backend.
+    Raises ``ValueError`` for any other scheme (PostgreSQL URLs have no path: see
+    :func:`database_backend`).
     """
     prefix = "sqlite:///"
     if not url.startswith(prefix):
