@@ -1,6 +1,6 @@
 """The ports services depend on: storage, named for each use, and the clock.
 
-Implementations live in :mod:`bot.storage` (SQLite today, PostgreSQL later) and in the Discord
+Implementations live in :mod:`bot.storage` (SQLite and PostgreSQL) and in the Discord
 adapters under :mod:`bot.exts`; services depend only on these protocols. Every storage method
 takes the guild id (or a post id owned by one guild): no query spans guilds.
 """
