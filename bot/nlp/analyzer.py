@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.nlp.embedding import SentenceEncoder
@@ -50,10 +52,18 @@ class Analyzer:
     """Language identification + theme classification (see module docstring)."""
 
     def __init__(
-        self, language_identifier: LanguageIdentifier, classifier: ThemeClassifier
+        self,
+        language_identifier: LanguageIdentifier,
+        classifier: ThemeClassifier,
+        cache_size: int = 8192,
     ) -> None:
         self.language_identifier = language_identifier
         self.classifier = classifier
+        # results of recently analysed texts (re-reads after a restart, edits back and forth,
+        # summaries of stored replies); the analysis is a pure function of text + extra themes
+        self._cache: OrderedDict[tuple[str, Hashable], Analysis] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, languages: Sequence[str] = DEFAULT_LANGUAGES) -> Analyzer:
@@ -86,15 +96,34 @@ class Analyzer:
         """
         if not texts:
             return []
-        found = self.classifier.classify_with_evidence(texts, extra_themes)
-        results: list[Analysis] = []
-        for text, evidence in zip(texts, found, strict=True):
-            themes = tuple(sorted(evidence))
-            results.append(
-                Analysis(
-                    self.language_identifier.identify(text),
-                    themes,
-                    tuple((t, evidence[t]) for t in themes),
-                )
-            )
-        return results
+        extras_key: Hashable = (
+            tuple(sorted((k, tuple(v)) for k, v in extra_themes.items())) if extra_themes else ()
+        )
+        results: list[Analysis | None] = [None] * len(texts)
+        todo: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get((text, extras_key))
+                if hit is not None:
+                    self._cache.move_to_end((text, extras_key))
+                    results[i] = hit
+                else:
+                    todo.setdefault(text, []).append(i)
+        if todo:
+            fresh = list(todo)
+            found = self.classifier.classify_with_evidence(fresh, extra_themes)
+            with self._lock:
+                for text, evidence in zip(fresh, found, strict=True):
+                    themes = tuple(sorted(evidence))
+                    analysis = Analysis(
+                        self.language_identifier.identify(text),
+                        themes,
+                        tuple((t, evidence[t]) for t in themes),
+                    )
+                    for i in todo[text]:
+                        results[i] = analysis
+                    if self._cache_size > 0:
+                        self._cache[(text, extras_key)] = analysis
+                        if len(self._cache) > self._cache_size:
+                            self._cache.popitem(last=False)
+        return [r for r in results if r is not None]

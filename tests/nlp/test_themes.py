@@ -49,7 +49,12 @@ def test_cases(analyzer: Analyzer, text: str, expected: set[str]) -> None:
     assert set(analyzer.analyze([text])[0].themes) == expected
 
 
+def _uncached(analyzer: Analyzer) -> Analyzer:
+    return Analyzer(analyzer.language_identifier, analyzer.classifier, cache_size=0)
+
+
 def test_batch_equals_one_by_one_and_deterministic(analyzer: Analyzer) -> None:
+    analyzer = _uncached(analyzer)
     texts = [t for t, _ in CASES] + ["", "👍", "ok"]
     batch = analyzer.analyze(texts)
     single = [analyzer.analyze([t])[0] for t in texts]
@@ -101,8 +106,16 @@ def test_evidence_is_a_sentence_of_the_reply(analyzer: Analyzer) -> None:
 
 
 def test_thread_safe(analyzer: Analyzer) -> None:
+    analyzer = _uncached(analyzer)
     texts = [t for t, _ in CASES] * 3
     expected = analyzer.analyze(texts)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(analyzer.analyze, [texts] * 6))
     assert all(r == expected for r in results)
+
+
+def test_result_cache_is_transparent(analyzer: Analyzer) -> None:
+    texts = ["Stay calm and listen first.", "Stay calm and listen first.", "Ask why."]
+    first = analyzer.analyze(texts)
+    assert first == analyzer.analyze(texts) == _uncached(analyzer).analyze(texts)
+    assert first[0] == first[1]
