@@ -21,7 +21,7 @@ import discord
 import yarl
 from pydantic import ValidationError
 
-from bot.client import IntervisionBot, Services
+from bot.client import IntervisionBot, Services, create_bot
 from bot.domain.catalog import CatalogError, parse_catalog
 from bot.domain.dilemmas import Dilemma
 from bot.i18n.catalogs import Catalogs
@@ -115,7 +115,9 @@ async def run_bot(settings: Settings) -> int:
         # Without the privileged Message Content intent Discord refuses the connection: run
         # again without it (the bot then collects only strategies shared with the button).
         for message_content in (True, False):
-            bot = IntervisionBot(
+            bot = create_bot(
+                shard_count=settings.shard_count,
+                shard_ids=settings.shard_ids,
                 services=services,
                 catalogs=catalogs,
                 default_locale=settings.default_locale,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -97,13 +98,17 @@ class IntervisionBot(commands.Bot):
         dev_guild_id: int | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         message_content: bool = True,
+        **client_options: Any,
     ) -> None:
+        """``client_options`` go to discord.py's client as they are (e.g. ``shard_count`` and
+        ``shard_ids`` of :class:`ShardedIntervisionBot`)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(message_content),
             help_command=None,
             tree_cls=IntervisionTree,
             allowed_mentions=discord.AllowedMentions.none(),
+            **client_options,
         )
         self.services = services
         self.catalogs = catalogs
@@ -152,3 +157,24 @@ class IntervisionBot(commands.Bot):
             interaction.guild_id, interaction.locale.value
         )
         return Localizer(self.catalogs, locale)
+
+
+class ShardedIntervisionBot(IntervisionBot, commands.AutoShardedBot):
+    """The bot running several gateway shards (``SHARD_COUNT``) in one process, or only some of
+    them (``SHARD_IDS``): it then sees, schedules and backfills only the guilds of those shards
+    (Discord sends each guild to shard ``(guild_id >> 22) % shard_count``)."""
+
+
+def create_bot(
+    *, shard_count: int | None = None, shard_ids: Sequence[int] | None = None, **options: Any
+) -> IntervisionBot:
+    """A single-connection :class:`IntervisionBot` when ``shard_count`` is ``None``; otherwise a
+    :class:`ShardedIntervisionBot` running ``shard_ids`` (default: every shard) of
+    ``shard_count``. ``options`` are :class:`IntervisionBot`'s keyword arguments."""
+    if shard_count is None:
+        return IntervisionBot(**options)
+    return ShardedIntervisionBot(
+        shard_count=shard_count,
+        shard_ids=None if shard_ids is None else list(shard_ids),
+        **options,
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.i18n.locales import SUPPORTED_LOCALES
 
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     default_locale: str = "en-US"
     log_level: str = "INFO"
     guild_data_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    shard_count: Annotated[int, Field(ge=1)] | None = None
+    shard_ids: Annotated[tuple[int, ...], NoDecode] | None = None
 
     @field_validator("discord_token")
     @classmethod
@@ -79,6 +81,25 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object, info: ValidationInfo) -> object:
+        """``SHARD_IDS=0,1``: comma-separated shard numbers below ``SHARD_COUNT``."""
+        if value is None or value == "":
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT (the total number of shards) to be set")
+        if not isinstance(value, str):
+            return value
+        try:
+            ids = tuple(int(part) for part in value.split(","))
+        except ValueError:
+            raise ValueError("must be comma-separated shard numbers, e.g. 0,1") from None
+        if any(not 0 <= shard < count for shard in ids) or len(set(ids)) != len(ids):
+            raise ValueError(f"must be distinct numbers from 0 to {count - 1} (SHARD_COUNT - 1)")
+        return ids
 
     @field_validator("log_level")
     @classmethod
