@@ -373,7 +373,12 @@ class RecordedRequest:
 
 @dataclass
 class Injection:
-    """A canned response served instead of routing, for the next ``remaining`` matches."""
+    """A canned response served instead of routing, for the next ``remaining`` matches.
+
+    ``delay``: seconds to wait before answering. ``route_first``: route the request as usual
+    (its effects happen) and then answer with this response instead, like a reply lost on the
+    way back. ``status`` 0 with ``route_first``: the routed answer itself (a pure delay).
+    """
 
     method: str
     pattern: re.Pattern[str]
@@ -382,6 +387,8 @@ class Injection:
     headers: dict[str, str]
     remaining: int
     hits: int = 0
+    delay: float = 0.0
+    route_first: bool = False
 
 
 @dataclass(eq=False)
@@ -393,6 +400,7 @@ class GatewayConnection:
     compressor: Any = None
     session: GatewaySession | None = None
     heartbeats: int = 0
+    transport: Any = None  # the TCP transport, for dropping the connection without a close frame
 
 
 @dataclass(eq=False)
@@ -1284,10 +1292,15 @@ class FakeDiscord:
         *,
         retry_after: float = 0.05,
         is_global: bool = False,
+        delay: float = 0.0,
+        route_first: bool = False,
     ) -> Injection:
         """Answer the next ``times`` requests matching ``method`` and ``path_regex`` (``*`` for
         any method; the regex must match the whole path relative to the API base) with
         ``status`` instead of routing them.
+
+        ``delay`` answers that many seconds late; ``route_first`` lets the request take effect
+        and only replaces its answer (a 502 for a message that was in fact created).
 
         For 429 the default body is Discord's ``{"message", "retry_after", "global"}`` and the
         default headers are ``Retry-After``, ``X-RateLimit-*`` and ``Via`` (without ``Via``
@@ -1324,6 +1337,24 @@ class FakeDiscord:
             body=body,
             headers={**default_headers, **(headers or {})},
             remaining=times,
+            delay=delay,
+            route_first=route_first,
+        )
+        self._injections.append(injection)
+        return injection
+
+    def stall(self, method: str, path_regex: str, seconds: float, times: int = 1) -> Injection:
+        """Route the next ``times`` matching requests as usual, but only after ``seconds``
+        (the request takes effect then, even if the client has gone away meanwhile)."""
+        injection = Injection(
+            method=method.upper(),
+            pattern=re.compile(path_regex),
+            status=0,
+            body=None,
+            headers={},
+            remaining=times,
+            delay=seconds,
+            route_first=True,
         )
         self._injections.append(injection)
         return injection
@@ -1395,8 +1426,21 @@ class FakeDiscord:
     ) -> tuple[int, Any, Mapping[str, str] | None]:
         injection = self._take_injection(record.method, record.path)
         if injection is not None:
+            if injection.delay:
+                await asyncio.sleep(injection.delay)
+            if not injection.route_first:
+                record.injected = True
+                return injection.status, copy.deepcopy(injection.body), injection.headers
+            routed = await self._route_normally(record, auth)
+            if not injection.status:
+                return routed
             record.injected = True
             return injection.status, copy.deepcopy(injection.body), injection.headers
+        return await self._route_normally(record, auth)
+
+    async def _route_normally(
+        self, record: RecordedRequest, auth: str | None
+    ) -> tuple[int, Any, Mapping[str, str] | None]:
         for route in self._routes:
             if route.method != record.method:
                 continue
@@ -2011,6 +2055,12 @@ class FakeDiscord:
                 await self.dispatch("THREAD_UPDATE", copy.deepcopy(channel))
         body: JSON = r.json if isinstance(r.json, dict) else {}
         self._validate_message(body, create=True)
+        if body.get("enforce_nonce") and body.get("nonce") is not None:
+            # Discord: a repeated nonce from the same author returns the first message.
+            for earlier in reversed(self.messages.get(channel_id, [])):
+                same_author = int(earlier["author"]["id"]) == self.bot_id
+                if same_author and earlier.get("nonce") == body["nonce"]:
+                    return 200, self.public(earlier)
         message = self._create_message(channel_id, self.bot_id, body)
         await self._broadcast_message("MESSAGE_CREATE", message)
         return 200, self.public(message)
@@ -2269,7 +2319,7 @@ class FakeDiscord:
         except ConnectionResetError:  # the client went away during the handshake
             return ws
         query = {k: v for k, v in request.query.items()}
-        conn = GatewayConnection(ws=ws, query=query)
+        conn = GatewayConnection(ws=ws, query=query, transport=request.transport)
         self.connections.append(conn)
         self._notify()
         if query.get("v", str(API_VERSION)) != str(API_VERSION):
@@ -2556,6 +2606,14 @@ class FakeDiscord:
         if (invalidate or code in FATAL_CLOSE_CODES) and conn.session is not None:
             conn.session.valid = False
         await self._close(conn, code, reason)
+
+    async def drop_gateway(self) -> None:
+        """Cut the bot's gateway TCP connection without a close frame (the bot sees 1006)."""
+        conn = self._live_connection()
+        if conn.transport is None:
+            raise RuntimeError("the connection's transport is unknown")
+        conn.transport.abort()
+        self._notify()
 
     async def send_reconnect(self) -> None:
         """Send op 7 RECONNECT: the bot should close and RESUME."""

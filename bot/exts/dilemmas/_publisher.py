@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from bot.domain.dilemmas import Dilemma
@@ -31,6 +32,10 @@ _RECOVERY_LIMIT = 100
 _ARCHIVE_AFTER_MINUTES = 10080  # one week: the thread stays open until the next post closes it
 
 Postable = discord.TextChannel | discord.ForumChannel
+#: What a request to Discord can raise: an answer (4xx/5xx after discord.py's retries) or a
+#: connection that broke before any answer (network loss, or the bot's session closing at
+#: shutdown). Only a 404/403 answer abandons a post; the rest keep its intent for recovery.
+_TRANSPORT_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError)
 
 
 class DiscordPublisher:
@@ -72,7 +77,7 @@ class DiscordPublisher:
                 allowed_mentions=mentions,
             )
             thread = await self._thread_of(message, name)
-        except discord.HTTPException as error:
+        except _TRANSPORT_ERRORS as error:
             raise _failure(error) from error
         return Published(message.id, thread.id)
 
@@ -100,7 +105,7 @@ class DiscordPublisher:
                     dilemma_name = message.embeds[0].title if message.embeds else str(post.topic)
                     thread = await self._thread_of(message, (dilemma_name or post.topic)[:100])
                     return Published(message.id, thread.id)
-        except discord.HTTPException as error:
+        except _TRANSPORT_ERRORS as error:
             raise _failure(error) from error
         return None
 
@@ -121,7 +126,7 @@ class DiscordPublisher:
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             await thread.edit(archived=True)
-        except discord.HTTPException as error:
+        except _TRANSPORT_ERRORS as error:
             raise _failure(error) from error
 
     async def notify_empty_queue(self, settings: GuildSettings, thread_id: int | None) -> None:
@@ -142,7 +147,7 @@ class DiscordPublisher:
                 _render.empty_queue(self._localizer(settings)),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-        except discord.HTTPException as error:
+        except _TRANSPORT_ERRORS as error:
             raise _failure(error) from error
 
     async def _postable(self, channel_id: int) -> Postable:
@@ -150,7 +155,7 @@ class DiscordPublisher:
         if channel is None:
             try:
                 channel = await self._bot.fetch_channel(channel_id)
-            except discord.HTTPException as error:
+            except _TRANSPORT_ERRORS as error:
                 raise _failure(error) from error
         if not isinstance(channel, Postable):
             raise PublishError(PublishFailure.CHANNEL_GONE, f"cannot post in channel {channel_id}")
@@ -161,7 +166,7 @@ class DiscordPublisher:
         if not isinstance(thread, discord.Thread):
             try:
                 thread = await self._bot.fetch_channel(thread_id)
-            except discord.HTTPException as error:
+            except _TRANSPORT_ERRORS as error:
                 raise _failure(error) from error
         if not isinstance(thread, discord.Thread):
             raise PublishError(PublishFailure.CHANNEL_GONE, f"{thread_id} is not a thread")
@@ -195,7 +200,8 @@ def _marks(message: discord.Message, post_id: int) -> bool:
     return False
 
 
-def _failure(error: discord.HTTPException) -> PublishError:
+def _failure(error: discord.HTTPException | aiohttp.ClientError | OSError) -> PublishError:
+    """Gone, forbidden, or (5xx, 429, a dropped connection) unavailable: retry at recovery."""
     if isinstance(error, discord.NotFound):
         return PublishError(PublishFailure.CHANNEL_GONE, str(error))
     if isinstance(error, discord.Forbidden):

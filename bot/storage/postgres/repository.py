@@ -19,7 +19,12 @@ from bot.domain.dilemmas import (
     QueuedDilemma,
 )
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
-from bot.storage.postgres._base import PostgresBase, affected, lock_guild_queue
+from bot.storage.postgres._base import (
+    PostgresBase,
+    affected,
+    lock_guild_queue,
+    retry_disconnects,
+)
 from bot.storage.postgres._posts import PostsMixin
 from bot.storage.postgres._privacy import PrivacyMixin
 from bot.storage.postgres._strategies import StrategiesMixin
@@ -34,11 +39,14 @@ _GUILD_COLUMNS = (
 )
 
 
+@retry_disconnects
 class PostgresRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMixin, PostgresBase):
     """Guild-scoped persistence in one PostgreSQL database, shared safely by many processes.
 
     Same public methods, semantics and returned domain objects as
-    :class:`bot.storage.sqlite.SqliteRepository`. Use as
+    :class:`bot.storage.sqlite.SqliteRepository`. A method whose connection is lost (server
+    restarted, backend terminated) runs again on a fresh connection for a few seconds
+    (:func:`bot.storage.postgres._base.retrying`) before the error reaches the caller. Use as
     ``async with await PostgresRepository.open(dsn) as repository:``.
     """
 
