@@ -26,7 +26,9 @@ from bot.domain.catalog import CatalogError, parse_catalog
 from bot.domain.dilemmas import Dilemma
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.locales import SUPPORTED_LOCALES
+from bot.metrics import Metrics
 from bot.nlp.analyzer import Analyzer
+from bot.observability import BotProbe, LogFormat, MetricsPortError, log_handler, serve_metrics
 from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
 from bot.services.moderation import ModerationService
@@ -62,12 +64,10 @@ def load_settings() -> Settings:
         raise SystemExit(EXIT_CONFIG) from None
 
 
-def configure_logging(level: int) -> None:
-    """One line per record on stderr."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+def configure_logging(level: int, log_format: LogFormat = "text", shard_count: int = 1) -> None:
+    """One line per record on stderr, naming the guild and shard (see :mod:`bot.observability`)."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(log_format, shard_count)]
     root.setLevel(level)
     logging.getLogger("discord").setLevel(max(level, logging.INFO))
     # The bot has no voice features; silence the warnings about voice libraries.
@@ -97,7 +97,13 @@ async def run_bot(settings: Settings) -> int:
     catalog = load_starter_catalog()
     # The language models take a second or two and ~150 MB; load them off the event loop.
     analyzer = await asyncio.to_thread(Analyzer.load)
-    async with await open_repository(settings.database_url) as repository:
+    metrics = Metrics()
+    probe = BotProbe()
+    async with (
+        await open_repository(settings.database_url) as repository,
+        serve_metrics(metrics, probe, host=settings.metrics_host, port=settings.metrics_port),
+    ):
+        probe.database_check = lambda: repository.guild_settings(0)  # any cheap query
         clock = discord.utils.utcnow
         privacy = PrivacyService(
             repository,
@@ -109,8 +115,11 @@ async def run_bot(settings: Settings) -> int:
             moderation=ModerationService(repository, catalog, clock),
             repository=repository,
             clock=clock,
-            collection=CollectionService(repository, privacy, analyzer=analyzer, clock=clock),
+            collection=CollectionService(
+                repository, privacy, analyzer=analyzer, clock=clock, metrics=metrics
+            ),
             privacy=privacy,
+            metrics=metrics,
         )
         # Without the privileged Message Content intent Discord refuses the connection: run
         # again without it (the bot then collects only strategies shared with the button).
@@ -124,6 +133,7 @@ async def run_bot(settings: Settings) -> int:
                 dev_guild_id=settings.dev_guild_id,
                 message_content=message_content,
             )
+            probe.bot = bot
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):  # not on Windows
@@ -174,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.parse_args(args)
     settings = load_settings()
-    configure_logging(settings.log_level_number)
+    configure_logging(settings.log_level_number, settings.log_format, settings.shard_count or 1)
     point_at_discord(settings)
     try:
         return asyncio.run(run_bot(settings))
     except CatalogError as error:
         log.critical("The built-in dilemma catalog is invalid: %s", error)
+        return 1
+    except MetricsPortError as error:
+        log.critical("%s", error)
         return 1
 
 

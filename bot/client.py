@@ -7,8 +7,9 @@ from the environment here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import discord
@@ -18,6 +19,8 @@ from discord.ext import commands
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.localizer import Localizer
 from bot.i18n.translator import CatalogTranslator
+from bot.metrics import Metrics
+from bot.observability import current_guild, guild_of, rate_limit_trace
 from bot.services.collection import CollectionService
 from bot.services.guidance import GuidanceService
 from bot.services.moderation import ModerationService
@@ -37,7 +40,8 @@ EXTENSIONS: tuple[str, ...] = (
 @dataclass(frozen=True, slots=True)
 class Services:
     """The use cases the extensions call, and the ports extensions combine with Discord
-    adapters of their own (the posting service needs the bot to publish)."""
+    adapters of their own (the posting service needs the bot to publish). ``metrics`` counts
+    what happens (see :mod:`bot.metrics`)."""
 
     guidance: GuidanceService
     moderation: ModerationService
@@ -45,6 +49,7 @@ class Services:
     clock: Clock
     collection: CollectionService
     privacy: PrivacyService
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def intents(message_content: bool = True) -> discord.Intents:
@@ -61,8 +66,27 @@ def intents(message_content: bool = True) -> discord.Intents:
     return wanted
 
 
+_STARTED = "intervision_started"  # interaction.extras key: when the command began (perf_counter)
+
+
+def _observe(interaction: discord.Interaction[IntervisionBot], outcome: str) -> None:
+    started = interaction.extras.pop(_STARTED, None)
+    if started is None or interaction.command is None:
+        return
+    interaction.client.services.metrics.interaction(
+        interaction.command.qualified_name, time.perf_counter() - started, outcome=outcome
+    )
+
+
 class IntervisionTree(app_commands.CommandTree["IntervisionBot"]):
-    """A command tree whose unexpected errors are logged and answered in the member's language."""
+    """A command tree whose unexpected errors are logged and answered in the member's language;
+    it times and counts every slash command and tags its log lines with the guild."""
+
+    async def interaction_check(self, interaction: discord.Interaction[IntervisionBot]) -> bool:
+        """Start the command's clock and put its guild in the log context (never refuses)."""
+        current_guild.set(interaction.guild_id)  # the command's own task: its logs only
+        interaction.extras[_STARTED] = time.perf_counter()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[IntervisionBot], error: app_commands.AppCommandError
@@ -71,7 +95,9 @@ class IntervisionTree(app_commands.CommandTree["IntervisionBot"]):
 
         A failed check has already answered the member (see the cogs' ``interaction_check``)."""
         command = interaction.command.qualified_name if interaction.command else "?"
-        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+        refused = isinstance(error, app_commands.CheckFailure)
+        _observe(interaction, "refused" if refused else "error")
+        if refused and interaction.response.is_done():
             log.debug("Check refused %s for user %s", command, interaction.user.id)
             return
         log.error("Command %s failed in guild %s", command, interaction.guild_id, exc_info=error)
@@ -101,7 +127,9 @@ class IntervisionBot(commands.Bot):
         **client_options: Any,
     ) -> None:
         """``client_options`` go to discord.py's client as they are (e.g. ``shard_count`` and
-        ``shard_ids`` of :class:`ShardedIntervisionBot`)."""
+        ``shard_ids`` of :class:`ShardedIntervisionBot`). HTTP 429 answers are counted in
+        ``services.metrics`` unless an ``http_trace`` is given."""
+        client_options.setdefault("http_trace", rate_limit_trace(services.metrics))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(message_content),
@@ -141,6 +169,23 @@ class IntervisionBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("Synced %d global commands", len(synced))
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """Dispatch with the event's guild in the log context (:data:`current_guild`): the
+        listener tasks created here copy it, so their log lines name the guild."""
+        token = current_guild.set(guild_of(args))
+        try:
+            super().dispatch(event_name, *args, **kwargs)
+        finally:
+            current_guild.reset(token)
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[IntervisionBot],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """Count the finished command and its latency."""
+        _observe(interaction, "ok")
 
     async def on_ready(self) -> None:
         """Log the identity once connected (long work belongs in ``setup_hook``)."""

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     guild_data_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     shard_count: Annotated[int, Field(ge=1)] | None = None
     shard_ids: Annotated[tuple[int, ...], NoDecode] | None = None
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("discord_token")
     @classmethod
@@ -100,6 +103,22 @@ class Settings(BaseSettings):
         if any(not 0 <= shard < count for shard in ids) or len(set(ids)) != len(ids):
             raise ValueError(f"must be distinct numbers from 0 to {count - 1} (SHARD_COUNT - 1)")
         return ids
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        if isinstance(value, str) and value.lower() in ("text", "json"):
+            return value.lower()
+        if isinstance(value, str):
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _metrics_host(cls, value: str) -> str:
+        if not value.strip() or any(c.isspace() or c == "/" for c in value.strip()):
+            raise ValueError("must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

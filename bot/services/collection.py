@@ -30,6 +30,7 @@ from bot.domain.strategies import (
     quotable,
     same_emoji,
 )
+from bot.metrics import Metrics
 from bot.services.ports import (
     Clock,
     DilemmaStore,
@@ -82,7 +83,10 @@ class CollectionService:
         analyzer: TextAnalyzer | None,
         *,
         clock: Clock = _utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
+        """``metrics`` counts stored strategies (a private one when not given)."""
+        self._metrics = metrics or Metrics()
         self._store = store
         self._privacy = privacy
         self._analyzer = analyzer
@@ -103,7 +107,10 @@ class CollectionService:
             return None
         [analysis] = await self._analyze([message.text], post)
         counted_as = await self._privacy.anonymous_key(message.guild_id, message.author_id)
-        return await self._store.add_strategy(_new_strategy(post, message, analysis, counted_as))
+        stored = await self._store.add_strategy(_new_strategy(post, message, analysis, counted_as))
+        if stored is not None:
+            self._metrics.strategies_stored()
+        return stored
 
     async def record_edit(self, message: ObservedMessage) -> None:
         """Apply an edit: the strategy's text is replaced (removed if no words are left); an
@@ -215,7 +222,7 @@ class CollectionService:
         else:
             author_key, author_id = member_key(user_id), user_id
         [analysis] = await self._analyze([text], post)
-        return await self._store.add_strategy(
+        stored = await self._store.add_strategy(
             NewStrategy(
                 guild_id=post.guild_id,
                 post_id=post.id,
@@ -231,6 +238,9 @@ class CollectionService:
                 quotes=quotable(analysis, mask),
             )
         )
+        if stored is not None:
+            self._metrics.strategies_stored()
+        return stored
 
     # -- catching up after downtime --------------------------------------------------------------
 
@@ -301,6 +311,7 @@ class CollectionService:
             counted_as = await self._privacy.anonymous_key(post.guild_id, message.author_id)
             new = _new_strategy(post, message, analysis, counted_as)
             added += await self._store.add_strategy(new) is not None
+        self._metrics.strategies_stored(added)
         now = self._clock()
         for message, analysis in zip(edited, analyses[len(fresh) :], strict=True):
             await self._store.update_strategy(

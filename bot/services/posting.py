@@ -27,6 +27,7 @@ from bot.domain.posts import Post, PostState
 from bot.domain.schedule import Due, due, next_slot
 from bot.domain.summary import Summary, from_snapshot
 from bot.domain.taxonomy import THEMES
+from bot.metrics import Metrics
 from bot.services.ports import ClaimOutcome, Clock, Repository
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,19 @@ class PostReport:
 class PostingService:
     """Runs due slots, manual posts, closing, and start-up recovery for the guilds it owns."""
 
-    def __init__(self, repository: Repository, publisher: Publisher, clock: Clock) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
+        """``metrics`` counts posts (a private one when not given)."""
         self._repository = repository
         self._publisher = publisher
         self._clock = clock
+        self._metrics = metrics or Metrics()
 
     async def run_due(self, owns: set[int] | None = None) -> datetime | None:
         """Handle every slot that is due now; return when the next one is (``None``: none).
@@ -198,6 +208,7 @@ class PostingService:
                 await self._repository.abandon_post(post.id)
             return PostReport(PostResult.FAILED, post, error.reason)
         await self._opened(post, published)
+        self._metrics.post_published()
         await self._close_previous(post, settings)
         log.info("Guild %s: posted %s (post %s)", post.guild_id, post.topic, post.id)
         return PostReport(PostResult.POSTED, post)
@@ -256,6 +267,7 @@ class PostingService:
             if found is not None:
                 log.info("Guild %s: adopting post %s sent before a restart", post.guild_id, post.id)
                 await self._opened(post, found)
+                self._metrics.post_published()
                 await self._close_previous(post, settings)
             else:
                 await self._deliver(post, settings)

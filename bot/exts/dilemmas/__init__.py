@@ -17,6 +17,8 @@ async def setup(bot: IntervisionBot) -> None:
     """Wire the posting service to its Discord publisher and register the cog."""
     services = bot.services
     publisher = DiscordPublisher(bot, bot.catalogs, bot.default_locale)
-    posting = PostingService(services.repository, publisher, services.clock)
+    posting = PostingService(
+        services.repository, publisher, services.clock, metrics=services.metrics
+    )
     scheduler = Scheduler(bot, posting, services.clock)
     await bot.add_cog(DilemmaCog(bot, services.moderation, posting, scheduler))
