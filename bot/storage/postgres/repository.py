@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import asyncpg
 
 from bot.domain.dilemmas import (
-    CustomTheme,
     Dilemma,
     DilemmaStatus,
-    DilemmaText,
     QueuedDilemma,
 )
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
+from bot.storage._dilemma_json import dump_dilemma, load_dilemma
 from bot.storage.postgres._base import (
     PostgresBase,
     affected,
@@ -173,7 +171,7 @@ class PostgresRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMix
         return [
             QueuedDilemma(
                 row["id"],
-                _dilemma_from_row(row["topic"], row["content"]),
+                load_dilemma(row["topic"], row["content"]),
                 DilemmaStatus(row["status"]),
                 row["position"],
             )
@@ -191,7 +189,7 @@ class PostgresRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMix
                 "INSERT INTO dilemmas (guild_id, topic, position, content, created_at) "
                 "VALUES ($1, $2, $3, $4, $5)",
                 [
-                    (guild_id, d.topic, position + i, _dilemma_content(d), now)
+                    (guild_id, d.topic, position + i, dump_dilemma(d), now)
                     for i, d in enumerate(dilemmas, start=1)
                 ],
             )
@@ -250,35 +248,4 @@ def _settings_from_row(row: asyncpg.Record) -> GuildSettings:
         paused=row["paused"],
         next_post_at=row["next_post_at"],
         empty_queue_notified=row["empty_queue_notified"],
-    )
-
-
-def _dilemma_content(dilemma: Dilemma) -> str:
-    payload: dict[str, Any] = {
-        "texts": {
-            locale: {"title": t.title, "prompt": t.prompt, "key_points": list(t.key_points)}
-            for locale, t in dilemma.texts.items()
-        },
-        "tags": list(dilemma.tags),
-        "references": list(dilemma.references),
-        "themes": [
-            {"id": t.id, "labels": dict(t.labels), "cues": list(t.cues)} for t in dilemma.themes
-        ],
-    }
-    return json.dumps(payload, ensure_ascii=False)
-
-
-def _dilemma_from_row(topic: str, content: str) -> Dilemma:
-    payload = json.loads(content)
-    return Dilemma(
-        topic=topic,
-        texts={
-            locale: DilemmaText(text["title"], text["prompt"], tuple(text["key_points"]))
-            for locale, text in payload["texts"].items()
-        },
-        tags=tuple(payload.get("tags", ())),
-        references=tuple(payload.get("references", ())),
-        themes=tuple(
-            CustomTheme(t["id"], t["labels"], tuple(t["cues"])) for t in payload.get("themes", ())
-        ),
     )

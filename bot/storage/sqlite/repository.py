@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
@@ -13,13 +12,12 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.domain.dilemmas import (
-    CustomTheme,
     Dilemma,
     DilemmaStatus,
-    DilemmaText,
     QueuedDilemma,
 )
 from bot.domain.guilds import DEFAULT_ENDORSEMENT_EMOJI, GuildSettings
+from bot.storage._dilemma_json import dump_dilemma, load_dilemma
 from bot.storage.sqlite._base import SqliteBase, from_text, to_text
 from bot.storage.sqlite._posts import PostsMixin
 from bot.storage.sqlite._privacy import PrivacyMixin
@@ -171,7 +169,7 @@ class SqliteRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMixin
         ):
             rows = await cursor.fetchall()
         return [
-            QueuedDilemma(row[0], _dilemma_from_row(row[1], row[2]), DilemmaStatus(row[3]), row[4])
+            QueuedDilemma(row[0], load_dilemma(row[1], row[2]), DilemmaStatus(row[3]), row[4])
             for row in rows
         ]
 
@@ -184,7 +182,7 @@ class SqliteRepository(PostsMixin, StrategiesMixin, PrivacyMixin, SummariesMixin
                 "INSERT INTO dilemmas (guild_id, topic, position, content, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
-                    (guild_id, d.topic, position + i, _dilemma_content(d), now)
+                    (guild_id, d.topic, position + i, dump_dilemma(d), now)
                     for i, d in enumerate(dilemmas, start=1)
                 ],
             )
@@ -239,35 +237,4 @@ def _settings_from_row(row: Sequence[Any]) -> GuildSettings:
         paused=bool(row[8]),
         next_post_at=from_text(row[9]),
         empty_queue_notified=bool(row[10]),
-    )
-
-
-def _dilemma_content(dilemma: Dilemma) -> str:
-    payload: dict[str, Any] = {
-        "texts": {
-            locale: {"title": t.title, "prompt": t.prompt, "key_points": list(t.key_points)}
-            for locale, t in dilemma.texts.items()
-        },
-        "tags": list(dilemma.tags),
-        "references": list(dilemma.references),
-        "themes": [
-            {"id": t.id, "labels": dict(t.labels), "cues": list(t.cues)} for t in dilemma.themes
-        ],
-    }
-    return json.dumps(payload, ensure_ascii=False)
-
-
-def _dilemma_from_row(topic: str, content: str) -> Dilemma:
-    payload = json.loads(content)
-    return Dilemma(
-        topic=topic,
-        texts={
-            locale: DilemmaText(text["title"], text["prompt"], tuple(text["key_points"]))
-            for locale, text in payload["texts"].items()
-        },
-        tags=tuple(payload.get("tags", ())),
-        references=tuple(payload.get("references", ())),
-        themes=tuple(
-            CustomTheme(t["id"], t["labels"], tuple(t["cues"])) for t in payload.get("themes", ())
-        ),
     )
