@@ -52,6 +52,7 @@ import logging
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -1755,7 +1756,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         ingest[str(size)]["total_phase_s"] = round(time.perf_counter() - started, 1)
         rss[f"after_{size}"] = rss_mb()
-    # after the ingest runs: its one large batch would leave glibc holding ~30 MB (see README)
+    if args.keep_db:
+        log.info("databases kept in %s", db_dir)
+    elif args.db_dir is None:
+        shutil.rmtree(db_dir, ignore_errors=True)
+    # after the ingest runs: its one large batch leaves glibc holding ~30 MB of freed memory
     log.info("profiling the analyzer on %d replies", args.profile_replies)
     generator = ReplyGenerator(args.seed + 500)
     reset_peak()
