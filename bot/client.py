@@ -6,6 +6,7 @@ from the environment here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -112,6 +113,30 @@ class IntervisionTree(app_commands.CommandTree["IntervisionBot"]):
             log.warning("Could not tell the member about the failure of %s", command)
 
 
+#: How long a shutdown waits for interactions being answered. Discord gives 3 s to acknowledge;
+#: a post in progress (message, then thread) needs a little more when Discord is slow.
+SHUTDOWN_GRACE = 10.0
+# discord.py names the tasks that run slash commands, components and modals like this.
+_INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-")
+
+
+async def finish_interactions(grace: float) -> None:
+    """Wait up to ``grace`` seconds for running interaction handlers, so that a SIGTERM in the
+    middle of ``/dilemma post`` completes the post instead of leaving it to the next start."""
+    current = asyncio.current_task()
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current and task.get_name().startswith(_INTERACTION_TASKS)
+    ]
+    if not running:
+        return
+    log.info("Waiting for %d interaction(s) to finish before shutting down", len(running))
+    _, unfinished = await asyncio.wait(running, timeout=grace)
+    if unfinished:
+        log.warning("Shutting down with %d interaction(s) unfinished", len(unfinished))
+
+
 class IntervisionBot(commands.Bot):
     """The Intervision bot. Slash commands only; no prefix commands."""
 
@@ -186,6 +211,11 @@ class IntervisionBot(commands.Bot):
     ) -> None:
         """Count the finished command and its latency."""
         _observe(interaction, "ok")
+
+    async def close(self) -> None:
+        """Let interactions being answered finish (up to :data:`SHUTDOWN_GRACE`), then close."""
+        await finish_interactions(SHUTDOWN_GRACE)
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log the identity once connected (long work belongs in ``setup_hook``)."""
