@@ -97,7 +97,7 @@ def build_summary(
         for reply, analysis in zip(replies, analyses, strict=True)
         for theme, sentence in analysis.evidence
     ]
-    order = list(THEMES) + [t for t in (extra or {}) if t not in THEMES]
+    order = dilemma.theme_order() if dilemma else list(THEMES)
     dated = [r.created_at for r in replies if r.created_at is not None]
     summary = summarize(
         [(r.id, r.author, a.themes) for r, a in zip(replies, analyses, strict=True)],

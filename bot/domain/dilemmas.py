@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.taxonomy import THEMES
+
 TOPIC_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{1,31}$")
 MAX_TITLE = 100
 MAX_PROMPT = 500
@@ -46,6 +48,11 @@ class Dilemma:
     def theme_cues(self) -> dict[str, tuple[str, ...]]:
         """The dilemma's own themes as ``id -> cue phrases`` (what the analyzer takes)."""
         return {theme.id: theme.cues for theme in self.themes}
+
+    def theme_order(self) -> list[str]:
+        """Every theme a reply to this dilemma can carry: the taxonomy's, then its own (the
+        order that breaks ties between equally used themes)."""
+        return [*THEMES, *(theme.id for theme in self.themes if theme.id not in THEMES)]
 
     def theme_labels(self) -> dict[str, Mapping[str, str]]:
         """The dilemma's own themes as ``id -> locale -> label``."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from bot.domain.dilemmas import Dilemma
 from bot.domain.search import closest_topics
 from bot.domain.summary import QUOTED_THEMES, Summary, from_snapshot
-from bot.domain.taxonomy import THEMES
 from bot.i18n.locales import negotiate
 from bot.services.ports import Repository
 
@@ -65,7 +64,7 @@ class GuidanceService:
         """
         if guild_id is None:
             return None
-        order = [*THEMES, *(t.id for t in dilemma.themes)]
+        order = dilemma.theme_order()
         snapshot = await self._repository.topic_snapshot(
             guild_id, dilemma.topic, locale[:2], order, QUOTED_THEMES
         )

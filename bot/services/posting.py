@@ -26,7 +26,6 @@ from bot.domain.guilds import GuildSettings
 from bot.domain.posts import Post, PostState
 from bot.domain.schedule import Due, due, next_slot
 from bot.domain.summary import Summary, from_snapshot
-from bot.domain.taxonomy import THEMES
 from bot.metrics import Metrics
 from bot.services.ports import ClaimOutcome, Clock, Repository
 
@@ -230,7 +229,7 @@ class PostingService:
         """Recap and archive ``post``'s thread, then mark it closed."""
         settings = settings or await self._repository.guild_settings(post.guild_id)
         dilemma = await self._dilemma(post)
-        order = [*THEMES, *(theme.id for theme in dilemma.themes)]
+        order = dilemma.theme_order()
         snapshot = await self._repository.topic_snapshot(
             post.guild_id, post.topic, "und", order, quoted_themes=0
         )
