@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.localizer import Localizer
 from bot.i18n.translator import CatalogTranslator
+from bot.mentions import CommandMentions
 from bot.metrics import Metrics
 from bot.observability import current_guild, guild_of, rate_limit_trace
 from bot.services.collection import CollectionService
@@ -137,6 +138,22 @@ async def finish_interactions(grace: float) -> None:
         log.warning("Shutting down with %d interaction(s) unfinished", len(unfinished))
 
 
+def _in_guild_context(parse: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``parse`` (discord.py's INTERACTION_CREATE parser) run with the interaction's guild in the
+    log context: the tasks it starts for buttons, select menus and modals copy the context, so
+    their log lines name the guild as those of slash commands do."""
+
+    def parse_in_guild(data: Any) -> None:
+        guild_id = data.get("guild_id")  # absent in DMs
+        token = current_guild.set(int(guild_id) if guild_id is not None else None)
+        try:
+            parse(data)
+        finally:
+            current_guild.reset(token)
+
+    return parse_in_guild
+
+
 class IntervisionBot(commands.Bot):
     """The Intervision bot. Slash commands only; no prefix commands."""
 
@@ -168,6 +185,12 @@ class IntervisionBot(commands.Bot):
         self.default_locale = default_locale
         self.dev_guild_id = dev_guild_id
         self._extensions = tuple(extensions)
+        #: Mentions of the bot's slash commands, known once :meth:`setup_hook` has synced them.
+        self.command_mentions = CommandMentions()
+        # Component and modal interactions do not pass through dispatch() or the command tree
+        # before discord.py starts their tasks; set their guild where the gateway event arrives.
+        parsers = self._connection.parsers
+        parsers["INTERACTION_CREATE"] = _in_guild_context(parsers["INTERACTION_CREATE"])
 
     @property
     def reads_message_content(self) -> bool:
@@ -176,7 +199,8 @@ class IntervisionBot(commands.Bot):
         return self.intents.message_content
 
     async def setup_hook(self) -> None:
-        """Install the translator, load the extensions and sync the slash commands."""
+        """Install the translator, load the extensions and sync the slash commands; the ids
+        Discord returns make :attr:`command_mentions` clickable."""
         if not self.reads_message_content:
             log.warning(
                 "Running without the Message Content intent: replies in dilemma threads cannot "
@@ -194,6 +218,7 @@ class IntervisionBot(commands.Bot):
         else:
             synced = await self.tree.sync()
             log.info("Synced %d global commands", len(synced))
+        self.command_mentions.learn(synced)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """Dispatch with the event's guild in the log context (:data:`current_guild`): the

@@ -3,8 +3,9 @@
 **Logs.** One line per record. Every line names the guild and the shard it concerns
 (``guild=- shard=-`` when none): a record's ``extra={"guild": id}`` wins, else the guild of the
 event being handled, which :class:`bot.client.IntervisionBot` puts in :data:`current_guild` when
-it dispatches an event or runs a slash command (asyncio copies the context into each listener's
-task, so everything logged while handling that event carries it). The shard is derived from the
+it dispatches an event, runs a slash command or receives a button, select menu or modal
+interaction (asyncio copies the context into each listener's and each interaction's task, so
+everything logged while handling that event carries it). The shard is derived from the
 guild id as Discord does: ``(guild_id >> 22) % shard_count``. ``LOG_FORMAT=json`` writes one JSON
 object per line instead of text.
 
@@ -39,7 +40,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s guild=%(guild)s shard=%(shar
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-#: The guild whose event is being handled (set by the bot's dispatch and command tree).
+#: The guild whose event is being handled (set by the bot's dispatch, its command tree and its
+#: interaction parser).
 current_guild: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "intervision_guild", default=None
 )

@@ -10,6 +10,7 @@ from bot.domain.privacy import ANONYMOUS_PREFIX
 from bot.domain.strategies import MAX_STRATEGY_LENGTH, member_key
 from bot.storage.sqlite import SqliteRepository
 from tests.collection.conftest import World
+from tests.mentions import command_mention
 
 STRATEGY = "Ask about the need behind it. Reach me at ana@example.com or +49 170 1234567."
 
@@ -116,7 +117,7 @@ async def test_a_closed_dilemma_refuses_politely(
 
 
 async def test_an_opted_out_member_is_told_how_to_opt_in(
-    world: World, member_locales: dict[int, str]
+    world: World, member_locales: dict[int, str], simcord_env: Any
 ) -> None:
     member_locales[world.ana.id] = "de"
     await world.ana.slash(world.channel, "privacy opt-out")
@@ -125,7 +126,8 @@ async def test_an_opted_out_member_is_told_how_to_opt_in(
     )
     assert result.modal is None
     assert result.ephemeral
-    assert "/datenschutz zustimmen" in result.response.content  # the command as Germans see it
+    # Clickable; Discord shows it as the German member's client names it (/datenschutz zustimmen).
+    assert f"Mit {command_mention(simcord_env, 'privacy opt-in')} machen" in result.response.content
 
 
 async def test_the_modal_speaks_the_members_language(

@@ -16,6 +16,7 @@ from bot.client import IntervisionBot, Services
 from bot.domain.posts import PostState
 from bot.i18n.catalogs import Catalogs
 from bot.storage.sqlite import SqliteRepository
+from tests.mentions import command_mention
 
 MONDAY, SUNDAY = 0, 6
 WEEK = 7 * 24 * 3600
@@ -83,6 +84,8 @@ async def test_posts_on_time_with_thread_and_share_button(
     await world.env.advance_time(120)
     (message,) = world.bot_posts()
     assert message.embeds[0].title == "A coachee wants to breach confidentiality"
+    how = message.embeds[0].fields[0].value
+    assert how.endswith(f"guidance: {command_mention(world.env, 'guidance')} confidentiality")
     assert message.created_at.replace(microsecond=0) == slot
     button = message.components[0].children[0]
     assert button.label == "Share a strategy"
@@ -156,7 +159,7 @@ async def test_previous_week_is_recapped_and_archived(world: World) -> None:
     assert "This discussion is now closed" in recap
     assert "Participation: 2 members, 2 strategies." in recap
     assert "Most used strategies: Revisit the agreement (2) and Ask for consent (1)." in recap
-    assert "/guidance confidentiality" in recap
+    assert f"{command_mention(world.env, 'guidance')} confidentiality" in recap
     thread = await world.env.bot.fetch_channel(first.id)
     assert isinstance(thread, discord.Thread)
     assert thread.archived
@@ -208,7 +211,9 @@ async def test_manual_post_and_close(world: World) -> None:
 async def test_pause_and_resume(world: World) -> None:
     await world.setup()
     paused = await world.mod.slash(world.channel, "dilemma pause")
-    assert "paused" in paused.response.content
+    assert paused.response.content == (
+        f"Posting is paused. Resume it with {command_mention(world.env, 'dilemma resume')}."
+    )
     await world.env.advance_time(2 * WEEK)
     assert world.bot_posts() == []
     resumed = await world.mod.slash(world.channel, "dilemma resume")
@@ -244,6 +249,8 @@ async def test_empty_queue_is_announced_once(world: World) -> None:
     await world.env.advance_time(3 * WEEK)
     notices = [m for m in world.channel.history() if "No dilemma is queued" in m.content]
     assert len(notices) == 1
+    add, import_ = (command_mention(world.env, f"dilemma {c}") for c in ("add", "import"))
+    assert f"Moderators can add one with {add} or {import_}." in notices[0].content
     assert world.bot_posts() == []
 
 

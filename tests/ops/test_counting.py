@@ -6,15 +6,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import discord
 import pytest
 
 from bot.client import IntervisionBot
+from bot.domain.posts import share_custom_id
 from bot.metrics import Metrics
 from bot.observability import current_guild, log_handler, shard_of
+from bot.storage.sqlite import SqliteRepository
+from tests.collection.helpers import open_dilemma
 
 pytestmark = pytest.mark.simcord(settle_timeout=120)
 
@@ -90,6 +93,46 @@ async def test_listeners_log_with_the_guild_of_their_event(
     assert current_guild.get() is None  # the test's own context is untouched
     (line,) = [x for x in log_lines.getvalue().splitlines() if "saw a message" in x]
     assert f"guild={guild.id} shard=0" in line
+
+
+async def test_buttons_and_modals_log_with_their_guild(
+    simcord_env: Any,
+    simcord_bot: IntervisionBot,
+    repository: SqliteRepository,
+    log_lines: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The share button (a persistent dynamic item), its modal, and the buttons of a view run in
+    tasks discord.py starts itself: their log lines name the guild as slash commands' do."""
+    seen: list[tuple[str, int | None]] = []
+
+    def spy(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def spied(*args: Any, **kwargs: Any) -> Any:
+            seen.append((name, current_guild.get()))
+            logging.getLogger("tests.ops").info("handling %s", name)
+            return await method(*args, **kwargs)
+
+        return spied
+
+    collection, privacy = simcord_bot.services.collection, simcord_bot.services.privacy
+    monkeypatch.setattr(collection, "share_target", spy("share", collection.share_target))
+    monkeypatch.setattr(privacy, "forget", spy("forget", privacy.forget))
+    guild = simcord_env.create_guild("Coaches")
+    channel = guild.create_text_channel("dilemmas")
+    ana = guild.add_member(simcord_env.create_user("ana"))
+    dilemma = await open_dilemma(simcord_env, repository, guild, channel)
+
+    shown = await ana.click(dilemma.message, custom_id=share_custom_id(dilemma.post.id))
+    await ana.submit_modal(shown, {"strategy": "I would ask my supervisor.", "anonymous": False})
+    asked = await ana.slash(channel, "privacy forget-me")
+    await ana.click(asked.response, label="Erase my data")
+
+    # The button's and the modal's share checks, then the confirmation button of forget-me.
+    assert seen == [("share", guild.id), ("share", guild.id), ("forget", guild.id)]
+    lines = [x for x in log_lines.getvalue().splitlines() if "handling" in x]
+    assert len(lines) == 3
+    assert all(f"guild={guild.id} shard=0:" in line for line in lines)
+    assert current_guild.get() is None
 
 
 def test_json_lines_carry_guild_and_shard() -> None:

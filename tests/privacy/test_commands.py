@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.domain.posts import share_custom_id
 from bot.storage.sqlite import SqliteRepository
+from tests.mentions import command_mention
 from tests.privacy.conftest import World
 
 THUMBS_UP = "\N{THUMBS UP SIGN}"
@@ -124,11 +125,17 @@ async def test_an_unanswered_confirmation_expires(
     assert (await repository.topic_stats(world.guild.id, TOPIC)).strategies == 1
 
 
-async def test_privacy_replies_are_localized(world: World, member_locales: dict[int, str]) -> None:
+async def test_privacy_replies_are_localized(
+    world: World, member_locales: dict[int, str], simcord_env: Any
+) -> None:
     member_locales[world.ana.id] = "de"
     result = await world.ana.slash(world.channel, "privacy opt-out")
     assert result.ephemeral
     assert "nicht mehr" in result.response.content
+    # The command is a clickable mention: the client shows it in German, translators never
+    # write it.
+    forget_me = command_mention(simcord_env, "privacy forget-me")
+    assert f"bis Sie {forget_me} verwenden." in result.response.content
 
 
 async def test_privacy_replies_never_ping(world: World, simcord_env: Any) -> None:

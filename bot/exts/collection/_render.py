@@ -6,6 +6,7 @@ import discord
 
 from bot.domain.masking import mask
 from bot.i18n.localizer import Localizer
+from bot.mentions import CommandMentions
 
 STRATEGY_COLOUR = discord.Colour(0x3B7A57)
 _TITLE_LIMIT = 256
@@ -37,11 +38,13 @@ def share_refused_closed(localizer: Localizer) -> str:
     return localizer.gettext("This dilemma is closed, so it no longer collects strategies.")
 
 
-def share_refused_opted_out(localizer: Localizer) -> str:
+def share_refused_opted_out(localizer: Localizer, mentions: CommandMentions) -> str:
     """The member opted out of collection."""
+    # TRANSLATORS: {command} is the clickable /privacy opt-in command.
     return localizer.gettext(
         "You opted out of collection in this server, so your strategies are not stored. "
-        "Use /privacy opt-in to take part again."
+        "Use {command} to take part again.",
+        command=mentions.mention("privacy opt-in", localizer),
     )
 
 

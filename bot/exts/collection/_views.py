@@ -164,10 +164,10 @@ class ShareStrategyModal(discord.ui.Modal):
 
 
 async def _refuse(
-    interaction: discord.Interaction[Any], localizer: Localizer, refusal: ShareRefusal
+    interaction: discord.Interaction[IntervisionBot], localizer: Localizer, refusal: ShareRefusal
 ) -> None:
     text = (
-        _render.share_refused_opted_out(localizer)
+        _render.share_refused_opted_out(localizer, interaction.client.command_mentions)
         if refusal is ShareRefusal.OPTED_OUT
         else _render.share_refused_closed(localizer)
     )

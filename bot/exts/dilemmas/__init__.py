@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 async def setup(bot: IntervisionBot) -> None:
     """Wire the posting service to its Discord publisher and register the cog."""
     services = bot.services
-    publisher = DiscordPublisher(bot, bot.catalogs, bot.default_locale)
+    publisher = DiscordPublisher(bot, bot.catalogs, bot.default_locale, bot.command_mentions)
     posting = PostingService(
         services.repository, publisher, services.clock, metrics=services.metrics
     )
     scheduler = Scheduler(bot, posting, services.clock)
-    await bot.add_cog(DilemmaCog(bot, services.moderation, posting, scheduler))
+    await bot.add_cog(
+        DilemmaCog(bot, services.moderation, posting, scheduler, bot.command_mentions)
+    )

@@ -16,6 +16,7 @@ from bot.exts.dilemmas._scheduler import Scheduler
 from bot.i18n.locales import SUPPORTED_LOCALES
 from bot.i18n.localizer import Localizer
 from bot.i18n.translator import cmd
+from bot.mentions import CommandMentions
 from bot.services.moderation import ModerationService, SetupProblem
 from bot.services.posting import PostingService, PostResult, PublishFailure
 
@@ -133,11 +134,14 @@ class DilemmaCog(
         moderation: ModerationService,
         posting: PostingService,
         scheduler: Scheduler,
+        mentions: CommandMentions,
     ) -> None:
+        """``mentions`` are the clickable commands the replies point moderators to."""
         self._bot = bot
         self._moderation = moderation
         self._posting = posting
         self._scheduler = scheduler
+        self._mentions = mentions
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -295,13 +299,10 @@ class DilemmaCog(
         localizer = await self._bot.localizer_for(interaction)
         assert interaction.guild_id is not None
         if await self._moderation.pause(interaction.guild_id) is None:
-            await _reply(interaction, _not_set_up(localizer))
+            await _reply(interaction, _render.not_set_up(localizer, self._mentions))
             return
         self._scheduler.wake()
-        await _reply(
-            interaction,
-            localizer.gettext("Posting is paused. Resume it with /dilemma resume."),
-        )
+        await _reply(interaction, _render.paused(localizer, self._mentions))
 
     @app_commands.command(
         name=cmd("command name", "resume"),
@@ -313,7 +314,7 @@ class DilemmaCog(
         assert interaction.guild_id is not None
         settings = await self._moderation.resume(interaction.guild_id)
         if settings is None or settings.next_post_at is None:
-            await _reply(interaction, _not_set_up(localizer))
+            await _reply(interaction, _render.not_set_up(localizer, self._mentions))
             return
         self._scheduler.wake()
         await _reply(
@@ -338,7 +339,9 @@ class DilemmaCog(
         settings = await self._moderation.settings(interaction.guild_id)
         await _reply(
             interaction,
-            _render.queue_listing(localizer, entries, settings, upcoming, self._bot.default_locale),
+            _render.queue_listing(
+                localizer, self._mentions, entries, settings, upcoming, self._bot.default_locale
+            ),
         )
 
     @app_commands.command(
@@ -479,10 +482,7 @@ class DilemmaCog(
         assert interaction.guild_id is not None
         skipped = await self._moderation.skip(interaction.guild_id)
         if skipped is None:
-            await _reply(
-                interaction,
-                localizer.gettext("The queue is empty. Add dilemmas with /dilemma add or import."),
-            )
+            await _reply(interaction, _render.queue_empty(localizer, self._mentions))
             return
         await _reply(
             interaction,
@@ -516,7 +516,11 @@ class DilemmaCog(
         await _followup(
             interaction,
             _post_report(
-                localizer, report.result, report.failure, report.post and report.post.topic
+                localizer,
+                self._mentions,
+                report.result,
+                report.failure,
+                report.post and report.post.topic,
             ),
         )
 
@@ -550,21 +554,25 @@ class DilemmaCog(
 
 
 def _post_report(
-    localizer: Localizer, result: PostResult, failure: PublishFailure | None, topic: str | None
+    localizer: Localizer,
+    mentions: CommandMentions,
+    result: PostResult,
+    failure: PublishFailure | None,
+    topic: str | None,
 ) -> str:
     match result:
         case PostResult.POSTED:
             return localizer.gettext("Posted `{topic}`.", topic=topic)
         case PostResult.EMPTY:
-            return localizer.gettext(
-                "The queue is empty. Add dilemmas with /dilemma add or import."
-            )
+            return _render.queue_empty(localizer, mentions)
         case PostResult.UNKNOWN_TOPIC:
+            # TRANSLATORS: {command} is the clickable /dilemma queue command.
             return localizer.gettext(
-                "This server has no dilemma with that topic. See /dilemma queue."
+                "This server has no dilemma with that topic. See {command}.",
+                command=mentions.mention("dilemma queue", localizer),
             )
         case PostResult.NOT_SET_UP:
-            return _not_set_up(localizer)
+            return _render.not_set_up(localizer, mentions)
         case PostResult.TAKEN:
             return localizer.gettext("That dilemma was just posted.")
         case PostResult.FAILED if failure is PublishFailure.FORBIDDEN:
@@ -573,17 +581,15 @@ def _post_report(
                 "dilemma channel, then try again."
             )
         case PostResult.FAILED if failure is PublishFailure.CHANNEL_GONE:
+            # TRANSLATORS: {command} is the clickable /dilemma setup command.
             return localizer.gettext(
-                "The dilemma channel no longer exists. Choose a new one with /dilemma setup."
+                "The dilemma channel no longer exists. Choose a new one with {command}.",
+                command=mentions.mention("dilemma setup", localizer),
             )
         case _:
             return localizer.gettext(
                 "Discord is not answering right now. I'll post it as soon as it does."
             )
-
-
-def _not_set_up(localizer: Localizer) -> str:
-    return localizer.gettext("There is no schedule yet. Start with /dilemma setup.")
 
 
 def _duplicate(localizer: Localizer, topics: list[str] | tuple[str, ...]) -> str:

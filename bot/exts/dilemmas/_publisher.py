@@ -18,6 +18,7 @@ from bot.exts.dilemmas import _render
 from bot.i18n.catalogs import Catalogs
 from bot.i18n.locales import negotiate
 from bot.i18n.localizer import Localizer
+from bot.mentions import CommandMentions
 from bot.services.posting import Published, PublishError, PublishFailure
 
 if TYPE_CHECKING:
@@ -41,10 +42,18 @@ _TRANSPORT_ERRORS = (discord.HTTPException, aiohttp.ClientError, OSError)
 class DiscordPublisher:
     """Sends dilemmas, opens threads or forum posts, recaps and archives them."""
 
-    def __init__(self, bot: IntervisionBot, catalogs: Catalogs, default_locale: str) -> None:
+    def __init__(
+        self,
+        bot: IntervisionBot,
+        catalogs: Catalogs,
+        default_locale: str,
+        mentions: CommandMentions,
+    ) -> None:
+        """``mentions`` are the clickable commands the posts and recaps point members to."""
         self._bot = bot
         self._catalogs = catalogs
         self._default = default_locale
+        self._mentions = mentions
 
     def _localizer(self, settings: GuildSettings) -> Localizer:
         return Localizer(self._catalogs, negotiate([settings.locale], self._default))
@@ -53,7 +62,7 @@ class DiscordPublisher:
         """Send the dilemma with ``post.nonce`` and open its thread (or create the forum post)."""
         channel = await self._postable(post.channel_id)
         localizer = self._localizer(settings)
-        embed = _render.post_embed(localizer, dilemma, self._default)
+        embed = _render.post_embed(localizer, self._mentions, dilemma, self._default)
         view = _render.share_view(localizer, post.id)
         name = _render.thread_name(localizer, dilemma, self._default)
         content, mentions = _ping(settings)
@@ -121,7 +130,7 @@ class DiscordPublisher:
             if thread.archived:
                 await thread.edit(archived=False)
             await thread.send(
-                _render.recap(localizer, dilemma, summary),
+                _render.recap(localizer, self._mentions, dilemma, summary),
                 nonce=f"close{post.id}",
                 allowed_mentions=discord.AllowedMentions.none(),
             )
@@ -144,7 +153,7 @@ class DiscordPublisher:
             return
         try:
             await target.send(
-                _render.empty_queue(self._localizer(settings)),
+                _render.empty_queue(self._localizer(settings), self._mentions),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         except _TRANSPORT_ERRORS as error:

@@ -15,6 +15,7 @@ from bot.domain.posts import share_custom_id
 from bot.domain.summary import Summary
 from bot.i18n.localizer import Localizer
 from bot.i18n.themes import theme_label
+from bot.mentions import CommandMentions
 
 POST_COLOUR = discord.Colour(0x3B7A57)
 THREAD_NAME_LIMIT = 100
@@ -29,15 +30,19 @@ def weekday_name(localizer: Localizer, weekday: int) -> str:
     return get_day_names("wide", locale=localizer.babel_locale)[weekday]
 
 
-def post_embed(localizer: Localizer, dilemma: Dilemma, fallback: str) -> discord.Embed:
+def post_embed(
+    localizer: Localizer, mentions: CommandMentions, dilemma: Dilemma, fallback: str
+) -> discord.Embed:
     """The weekly dilemma as members see it in the channel."""
     text = dilemma.text(localizer.locale, fallback)
     embed = discord.Embed(title=text.title, description=text.prompt, colour=POST_COLOUR)
     embed.add_field(
         name=localizer.gettext("How to take part"),
+        # TRANSLATORS: {command} is the clickable /guidance command, {topic} its topic option.
         value=localizer.gettext(
             "Reply in the thread with how you would handle this, or use the button below. "
-            "Your strategy feeds the community's guidance: /guidance {topic}",
+            "Your strategy feeds the community's guidance: {command} {topic}",
+            command=mentions.mention("guidance", localizer),
             topic=dilemma.topic,
         ),
         inline=False,
@@ -63,7 +68,9 @@ def thread_name(localizer: Localizer, dilemma: Dilemma, fallback: str) -> str:
     return dilemma.text(localizer.locale, fallback).title[:THREAD_NAME_LIMIT]
 
 
-def recap(localizer: Localizer, dilemma: Dilemma, summary: Summary) -> str:
+def recap(
+    localizer: Localizer, mentions: CommandMentions, dilemma: Dilemma, summary: Summary
+) -> str:
     """The closing message of a week's thread: who took part, the most used themes."""
     lines = [localizer.gettext("This discussion is now closed. Thank you for sharing!")]
     if summary.strategies:
@@ -84,24 +91,58 @@ def recap(localizer: Localizer, dilemma: Dilemma, summary: Summary) -> str:
                 localizer.gettext("Most used strategies: {themes}.", themes=localizer.join(top))
             )
     lines.append(
+        # TRANSLATORS: {command} is the clickable /guidance command, {topic} its topic option.
         localizer.gettext(
-            "The community's guidance stays available with /guidance {topic}",
+            "The community's guidance stays available with {command} {topic}",
+            command=mentions.mention("guidance", localizer),
             topic=dilemma.topic,
         )
     )
     return "\n".join(lines)
 
 
-def empty_queue(localizer: Localizer) -> str:
+def empty_queue(localizer: Localizer, mentions: CommandMentions) -> str:
     """Told to moderators once when a slot finds nothing queued."""
+    # TRANSLATORS: {add_command} and {import_command} are clickable commands.
     return localizer.gettext(
         "No dilemma is queued, so nothing was posted this week. Moderators can add one with "
-        "/dilemma add or /dilemma import."
+        "{add_command} or {import_command}.",
+        add_command=mentions.mention("dilemma add", localizer),
+        import_command=mentions.mention("dilemma import", localizer),
+    )
+
+
+def queue_empty(localizer: Localizer, mentions: CommandMentions) -> str:
+    """The answer of a command that needs a queued dilemma when there is none."""
+    # TRANSLATORS: {add_command} and {import_command} are clickable commands.
+    return localizer.gettext(
+        "The queue is empty. Add dilemmas with {add_command} or {import_command}.",
+        add_command=mentions.mention("dilemma add", localizer),
+        import_command=mentions.mention("dilemma import", localizer),
+    )
+
+
+def paused(localizer: Localizer, mentions: CommandMentions) -> str:
+    """Posting is paused (after ``/dilemma pause``, and under the queue)."""
+    # TRANSLATORS: {command} is the clickable /dilemma resume command.
+    return localizer.gettext(
+        "Posting is paused. Resume it with {command}.",
+        command=mentions.mention("dilemma resume", localizer),
+    )
+
+
+def not_set_up(localizer: Localizer, mentions: CommandMentions) -> str:
+    """A command that needs the schedule, in a guild without one."""
+    # TRANSLATORS: {command} is the clickable /dilemma setup command.
+    return localizer.gettext(
+        "There is no schedule yet. Start with {command}.",
+        command=mentions.mention("dilemma setup", localizer),
     )
 
 
 def queue_listing(
     localizer: Localizer,
+    mentions: CommandMentions,
     entries: Sequence[QueuedDilemma],
     settings: GuildSettings,
     upcoming: Sequence[datetime],
@@ -109,7 +150,7 @@ def queue_listing(
 ) -> str:
     """The next dilemmas with the date each is expected to be posted."""
     if not entries:
-        return localizer.gettext("The queue is empty. Add dilemmas with /dilemma add or import.")
+        return queue_empty(localizer, mentions)
     zone = ZoneInfo(settings.timezone)
     lines = [
         localizer.ngettext("{n} dilemma in the queue:", "{n} dilemmas in the queue:", len(entries))
@@ -129,7 +170,7 @@ def queue_listing(
             )
         )
     if settings.paused:
-        lines.append(localizer.gettext("Posting is paused. Resume it with /dilemma resume."))
+        lines.append(paused(localizer, mentions))
     return "\n".join(lines)
 
 

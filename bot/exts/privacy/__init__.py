@@ -12,4 +12,4 @@ if TYPE_CHECKING:
 
 async def setup(bot: IntervisionBot) -> None:
     """Register the cog with the bot's services."""
-    await bot.add_cog(PrivacyCog(bot, bot.services.privacy))
+    await bot.add_cog(PrivacyCog(bot, bot.services.privacy, bot.command_mentions))

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.exts.privacy import _render
 from bot.i18n.localizer import Localizer
 from bot.i18n.translator import cmd
+from bot.mentions import CommandMentions
 from bot.services.privacy import MAX_RETENTION_DAYS, PrivacyService
 
 if TYPE_CHECKING:
@@ -115,9 +116,13 @@ class PrivacyCog(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: IntervisionBot, service: PrivacyService) -> None:
+    def __init__(
+        self, bot: IntervisionBot, service: PrivacyService, mentions: CommandMentions
+    ) -> None:
+        """``mentions`` are the clickable commands the replies point members to."""
         self._bot = bot
         self._service = service
+        self._mentions = mentions
         self._purge_task: asyncio.Task[None] | None = None
         self._purge_sleeping = False
         self._purge_again = False
@@ -177,7 +182,9 @@ class PrivacyCog(commands.Cog):
         localizer = await self._bot.localizer_for(interaction)
         await self._service.opt_out(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(
-            _render.opted_out(localizer), ephemeral=True, allowed_mentions=_NO_MENTIONS
+            _render.opted_out(localizer, self._mentions),
+            ephemeral=True,
+            allowed_mentions=_NO_MENTIONS,
         )
 
     @privacy.command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.privacy import Erasure
 from bot.i18n.localizer import Localizer
+from bot.mentions import CommandMentions
 
 
 def export_intro(localizer: Localizer, *, empty: bool) -> str:
@@ -63,11 +64,13 @@ def forget_expired(localizer: Localizer) -> str:
     return localizer.gettext("This request expired, so nothing was erased.")
 
 
-def opted_out(localizer: Localizer) -> str:
+def opted_out(localizer: Localizer, mentions: CommandMentions) -> str:
     """After ``opt-out``."""
+    # TRANSLATORS: {command} is the clickable /privacy forget-me command.
     return localizer.gettext(
         "Your replies in dilemma threads are no longer collected in this server. What is "
-        "already stored stays until you use /privacy forget-me."
+        "already stored stays until you use {command}.",
+        command=mentions.mention("privacy forget-me", localizer),
     )
 
 
