@@ -6,7 +6,7 @@ Usage::
 
 Prints ONE JSON object on stdout (progress goes to stderr)::
 
-    {"ingest": {"10000": {"backfill": {...}, "live": {...}}, ...},
+    {"ingest": {"10000": {"backfill": {...}, "live": {...}, "live_sequential": {...}}, ...},
      "summary_ms": {"10000": {"p50": ..., "p99": ...}, ...},
      "rss_mb": {"after_load": ..., "peak": ...}, "lexrank": {...}, "analyzer": {...},
      "targets": {...}, "machine": {...}, "config": {...}}
@@ -15,13 +15,20 @@ What is measured, with the real :class:`~bot.nlp.analyzer.Analyzer` and a real S
 
 * **ingest** per size N (a fresh database each): N strategies through
   :meth:`CollectionService.reconcile` (``backfill``: the batched path the bot takes when it
-  catches up on a thread after downtime; one ``analyze`` call per thread of ``--thread-size``
-  messages, then one ``add_strategy`` transaction per strategy), then ``--live`` more messages
-  through :meth:`CollectionService.record` one by one (``live``: the path of every message the
-  bot sees while online), on top of the N stored. ``analyze_s`` is the time inside
-  ``Analyzer.analyze``; the rest is storage and service overhead. ``cpu_ms_per_strategy`` and
-  ``bound_all_cores_per_s`` (the rate if every core did only this work) vary much less than
-  wall-clock rates when other processes share the machine (``other_processes_cpu_share``).
+  catches up on a thread after downtime; one ``analyze`` call and one ``add_strategies``
+  transaction per thread of ``--thread-size`` messages), then ``--live`` more messages through
+  :meth:`CollectionService.record` the way discord.py delivers them (``live``: the path of every
+  message the bot sees while online; each message gets its own ``on_message`` task at once and
+  at most ``--recording-at-once`` record concurrently, the collection cog's semaphore; the
+  service micro-batches their analysis and storage), then ``--live-sequential`` more strictly
+  one after another (``live_sequential``: no batching possible; a single reply's cost), on top
+  of what is stored. ``analyze_s`` is the time inside ``Analyzer.analyze``; the rest of the wall
+  time is storage and service overhead (in ``live`` it overlaps analysis, so it is the time not
+  spent analysing). ``add_strategies_ms_per_strategy`` is the time inside storage transactions,
+  ``analysis_batch_mean``/``store_batch_mean`` the batch sizes, ``record_ms`` each ``record``
+  call's latency. ``cpu_ms_per_strategy`` and ``bound_all_cores_per_s`` (the rate if every core
+  did only this work) vary much less than wall-clock rates when other processes share the
+  machine (``other_processes_cpu_share``).
 * **summary_ms**: :meth:`GuidanceService.summary` latency over ``--summary-calls`` calls (locales
   rotating over en/de/pt/es/fr) once the N strategies and N/4 endorsements are stored.
 * **rss_mb**: resident memory from ``/proc/self/status`` (``VmRSS``, peak ``VmHWM``; the peak is
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib.metadata
 import itertools
@@ -74,10 +82,15 @@ sys.path.insert(0, str(ROOT))
 from bot.__main__ import load_starter_catalog  # noqa: E402
 from bot.domain.dilemmas import Dilemma  # noqa: E402
 from bot.domain.posts import Post  # noqa: E402
-from bot.domain.strategies import ObservedMessage, member_key  # noqa: E402
+from bot.domain.strategies import NewStrategy, ObservedMessage, Strategy, member_key  # noqa: E402
+from bot.exts.collection._cog import RECORDING_AT_ONCE  # noqa: E402
 from bot.nlp.analyzer import Analysis, Analyzer  # noqa: E402
 from bot.nlp.text import sentences as split_sentences  # noqa: E402
-from bot.services.collection import CollectionService  # noqa: E402
+from bot.services.collection import (  # noqa: E402
+    ANALYSIS_BATCH,
+    ANALYSIS_DELAY,
+    CollectionService,
+)
 from bot.services.guidance import GuidanceService  # noqa: E402
 from bot.services.privacy import PrivacyService  # noqa: E402
 from bot.storage.sqlite import SqliteRepository  # noqa: E402
@@ -1235,12 +1248,14 @@ async def ingest_backfill(
     thread_size: int,
     timed: TimedAnalyzer,
     counter: CacheCounter,
+    stores: StoreCounter,
 ) -> dict[str, Any]:
     """Store ``total`` strategies the way the bot catches up on threads: ``reconcile`` per
-    thread (one batched ``analyze`` per thread, one transaction per strategy)."""
+    thread (one batched ``analyze`` and one ``add_strategies`` transaction per thread)."""
     sizes = _threads(total, thread_size)
     posts = await open_posts(repository, world, len(sizes))
     timed.reset()
+    stores.reset()
     before = counter.snapshot()
     meter = Meter()
     stored = messages = 0
@@ -1259,9 +1274,48 @@ async def ingest_backfill(
         if time.monotonic() >= next_log or stored == total:
             _progress("backfill", stored, total, meter.wall)
             next_log = time.monotonic() + 30
-    return _ingest_result(
-        meter, stored, messages, timed, CacheCounter.stats(before, counter.snapshot())
-    ) | {"batch_size": thread_size, "threads": len(sizes)}
+    return (
+        _ingest_result(
+            meter, stored, messages, timed, CacheCounter.stats(before, counter.snapshot())
+        )
+        | stores.result(stored)
+        | {"batch_size": thread_size, "threads": len(sizes)}
+    )
+
+
+class StoreCounter:
+    """Counts and times ``add_strategies`` calls of a repository (wraps the instance method)."""
+
+    def __init__(self, repository: SqliteRepository) -> None:
+        self.calls = 0
+        self.items = 0
+        self.seconds = 0.0
+        inner = repository.add_strategies
+
+        async def counted(new: Sequence[NewStrategy]) -> list[Strategy | None]:
+            start = time.perf_counter()
+            try:
+                return await inner(new)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+                self.items += len(new)
+
+        repository.add_strategies = counted  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        """Zero the counters."""
+        self.calls, self.items, self.seconds = 0, 0, 0.0
+
+    def result(self, stored: int) -> dict[str, Any]:
+        """Transactions, their mean size and the time inside them per stored strategy."""
+        return {
+            "store_calls": self.calls,
+            "store_batch_mean": round(self.items / self.calls, 1) if self.calls else None,
+            "add_strategies_ms_per_strategy": (
+                round(1000 * self.seconds / stored, 3) if stored else None
+            ),
+        }
 
 
 async def ingest_live(
@@ -1272,30 +1326,81 @@ async def ingest_live(
     thread_size: int,
     timed: TimedAnalyzer,
     counter: CacheCounter,
+    stores: StoreCounter,
+    at_once: int | None,
+    guidance: GuidanceService | None = None,
 ) -> dict[str, Any]:
-    """``total`` more messages through ``record`` one at a time (the bot's online path)."""
+    """``total`` more messages through ``record`` (the bot's online path).
+
+    ``at_once``: as discord.py delivers them: every MESSAGE_CREATE dispatches its own
+    ``on_message`` task at once, and at most ``at_once`` of them record concurrently (the
+    collection cog's semaphore). ``None``: strictly one after another (no batching possible).
+    ``guidance``: meanwhile, a ``/guidance`` summary every 100 ms, timed (does an interaction
+    still get the database while the burst is stored?).
+    """
     sizes = _threads(total, thread_size)
     posts = await open_posts(repository, world, len(sizes))
+    histories = [
+        world.thread(size, thread_id) for (_, thread_id), size in zip(posts, sizes, strict=True)
+    ]
+    messages = [message for history, _ in histories for message in history]
     timed.reset()
+    stores.reset()
     before = counter.snapshot()
     meter = Meter()
-    stored = messages = 0
-    next_log = time.monotonic() + 30
-    for (_, thread_id), size in zip(posts, sizes, strict=True):
-        history, kept = world.thread(size, thread_id)
-        with meter.span():
-            for message in history:
-                stored += await service.record(message) is not None
-        messages += len(history)
+    latencies: list[float] = []
+    recording = asyncio.Semaphore(at_once or 1)
+
+    async def on_message(message: ObservedMessage) -> bool:
+        async with recording:
+            start = time.perf_counter()
+            stored = await service.record(message) is not None
+            latencies.append(1000 * (time.perf_counter() - start))
+            return stored
+
+    probes: list[float] = []
+    burst_done = asyncio.Event()
+
+    async def probe() -> None:
+        assert guidance is not None
+        dilemma = await guidance.find(GUILD_ID, TOPIC)
+        assert dilemma is not None
+        while not burst_done.is_set():
+            start = time.perf_counter()
+            await guidance.summary(GUILD_ID, dilemma, LOCALES[len(probes) % len(LOCALES)])
+            probes.append(1000 * (time.perf_counter() - start))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(burst_done.wait(), 0.1)
+
+    with meter.span():
+        if at_once is None:
+            stored = 0
+            for message in messages:
+                stored += await on_message(message)
+        else:
+            prober = asyncio.create_task(probe()) if guidance is not None else None
+            tasks = [asyncio.create_task(on_message(message)) for message in messages]
+            stored = sum(await asyncio.gather(*tasks))
+            burst_done.set()
+            if prober is not None:
+                await prober
+    for _, kept in histories:
         for message_id, author in kept:
             world.message_ids.append(message_id)
             world.authors.append(author)
-        if time.monotonic() >= next_log or stored == total:
-            _progress("live", stored, total, meter.wall)
-            next_log = time.monotonic() + 30
-    return _ingest_result(
-        meter, stored, messages, timed, CacheCounter.stats(before, counter.snapshot())
-    ) | {"batch_size": 1}
+    _progress("live" if at_once else "live_sequential", stored, total, meter.wall)
+    return (
+        _ingest_result(
+            meter, stored, len(messages), timed, CacheCounter.stats(before, counter.snapshot())
+        )
+        | stores.result(stored)
+        | {
+            "recording_at_once": at_once or 1,
+            "analysis_batch_mean": round(timed.texts / timed.calls, 1) if timed.calls else None,
+            "record_ms": percentiles(latencies),
+        }
+        | ({"guidance_during_burst_ms": percentiles(probes)} if len(probes) >= 2 else {})
+    )
 
 
 async def add_endorsements(
@@ -1366,12 +1471,19 @@ async def run_size(
     world = new_world(args.seed, size)
     timed = TimedAnalyzer(analyzer)
     async with await SqliteRepository.open(path) as repository:
+        stores = StoreCounter(repository)
         privacy = PrivacyService(repository)
-        service = CollectionService(repository, privacy, timed)
+        service = CollectionService(
+            repository,
+            privacy,
+            timed,
+            analysis_batch=args.analysis_batch,
+            analysis_delay=args.analysis_delay,
+        )
         guidance = GuidanceService(repository, load_starter_catalog(), "en-US")
         log.info("[%d] backfill ingest (threads of %d)", size, args.thread_size)
         backfill = await ingest_backfill(
-            service, repository, world, size, args.thread_size, timed, counter
+            service, repository, world, size, args.thread_size, timed, counter, stores
         )
         log.info("[%d] %d endorsements", size, size // 4)
         endorsements = await add_endorsements(repository, world, size // 4)
@@ -1379,14 +1491,31 @@ async def run_size(
         summary = await summary_latency(guidance, args.summary_calls, size)
         summary["endorsements"] = endorsements["endorsements"]
         ingest: dict[str, Any] = {"backfill": backfill, "endorsements_setup": endorsements}
-        live_count = min(args.live, size)
-        if live_count > 0:
-            log.info("[%d] live ingest of %d more, one by one", size, live_count)
+        phases = (
+            ("live", min(args.live, size), args.recording_at_once),
+            ("live_sequential", min(args.live_sequential, size), None),
+        )
+        for phase, count, at_once in phases:
+            if count <= 0:
+                continue
+            how = f"{at_once} at a time" if at_once else "one after another"
+            log.info("[%d] %s ingest of %d more, %s", size, phase, count, how)
             live = await ingest_live(
-                service, repository, world, live_count, args.thread_size, timed, counter
+                service,
+                repository,
+                world,
+                count,
+                args.thread_size,
+                timed,
+                counter,
+                stores,
+                at_once,
+                guidance,
             )
-            live["stored_before"] = size
-            ingest["live"] = live
+            live["stored_before"] = size + sum(
+                ingest[p]["strategies"] for p, _, _ in phases if p in ingest
+            )
+            ingest[phase] = live
     ingest["db_mb"] = _db_mb(path)
     if not args.keep_db:
         _remove_db(path)
@@ -1705,7 +1834,32 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="stored strategies per run")
     parser.add_argument("--quick", action="store_true", help="1k/5k, fewer calls: a fast check")
-    parser.add_argument("--live", type=int, help="messages recorded one by one (default 10000)")
+    parser.add_argument(
+        "--live", type=int, help="messages recorded as discord.py delivers them (default 10000)"
+    )
+    parser.add_argument(
+        "--live-sequential",
+        type=int,
+        help="messages then recorded strictly one after another (default 1000; quick: 300)",
+    )
+    parser.add_argument(
+        "--recording-at-once",
+        type=int,
+        default=RECORDING_AT_ONCE,
+        help=f"concurrent recordings in the live phase (default: the cog's {RECORDING_AT_ONCE})",
+    )
+    parser.add_argument(
+        "--analysis-batch",
+        type=int,
+        default=ANALYSIS_BATCH,
+        help=f"most texts per analyzer call when recording (default {ANALYSIS_BATCH})",
+    )
+    parser.add_argument(
+        "--analysis-delay",
+        type=float,
+        default=ANALYSIS_DELAY,
+        help=f"most seconds a batch waits for announced texts (default {ANALYSIS_DELAY})",
+    )
     parser.add_argument("--thread-size", type=int, default=200, help="replies per thread")
     parser.add_argument("--summary-calls", type=int, help="timed /guidance calls (default 1000)")
     parser.add_argument("--lexrank-replies", type=int, help="replies for LexRank (default 1000)")
@@ -1721,6 +1875,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         args.sizes = "1000,5000"
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     args.live = args.live if args.live is not None else (500 if quick else 10_000)
+    if args.live_sequential is None:
+        args.live_sequential = 300 if quick else 1000
     args.summary_calls = args.summary_calls or (300 if quick else 1000)
     args.lexrank_replies = args.lexrank_replies or (300 if quick else 1000)
     args.profile_replies = args.profile_replies or (300 if quick else 1000)

@@ -154,8 +154,10 @@ class PostStore(Protocol):
 class StrategyStore(Protocol):
     """Strategies and their endorsements. Every lookup is scoped to one guild."""
 
-    async def add_strategy(self, new: NewStrategy) -> Strategy | None:
-        """Store a strategy; ``None`` (and no change) if its message is already stored."""
+    async def add_strategies(self, new: Sequence[NewStrategy]) -> list[Strategy | None]:
+        """Store strategies and their quotes in one transaction (all or nothing); one result per
+        item, in order: the stored strategy, or ``None`` (and no change for it) if its message
+        is already stored (also by an earlier item of ``new``) or its post is not the guild's."""
         ...
 
     async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:

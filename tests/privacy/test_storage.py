@@ -86,17 +86,16 @@ async def test_a_strategy_is_stored_once_and_only_under_its_own_guilds_post(
     repository: SqliteRepository,
 ) -> None:
     post_id = await _post(repository, GUILD)
-    assert await repository.add_strategy(_strategy(GUILD, post_id, 1000, NOW)) is not None
-    assert await repository.add_strategy(_strategy(GUILD, post_id, 1000, NOW)) is None
+    assert None not in await repository.add_strategies([_strategy(GUILD, post_id, 1000, NOW)])
+    assert await repository.add_strategies([_strategy(GUILD, post_id, 1000, NOW)]) == [None]
     # A post id of another guild is refused: nothing is stored.
-    assert await repository.add_strategy(_strategy(OTHER_GUILD, post_id, 1001, NOW)) is None
+    assert await repository.add_strategies([_strategy(OTHER_GUILD, post_id, 1001, NOW)]) == [None]
 
 
 async def test_many_strategies_are_deleted_in_one_call(repository: SqliteRepository) -> None:
     post_id = await _post(repository, GUILD)
     ids = list(range(10_000, 11_200))
-    for message_id in ids:
-        await repository.add_strategy(_strategy(GUILD, post_id, message_id, NOW))
+    await repository.add_strategies([_strategy(GUILD, post_id, m, NOW) for m in ids])
     assert await repository.delete_strategies(OTHER_GUILD, ids) == 0
     assert await repository.delete_strategies(GUILD, ids) == len(ids)
 
@@ -107,9 +106,9 @@ async def test_retention_deletes_only_old_strategies_of_guilds_that_set_it(
     post_a = await _post(repository, GUILD)
     post_b = await _post(repository, OTHER_GUILD)
     await repository.set_retention_days(GUILD, 30)
-    await repository.add_strategy(_strategy(GUILD, post_a, 1, NOW - timedelta(days=31)))
-    await repository.add_strategy(_strategy(GUILD, post_a, 2, NOW - timedelta(days=29)))
-    await repository.add_strategy(_strategy(OTHER_GUILD, post_b, 3, NOW - timedelta(days=400)))
+    await repository.add_strategies([_strategy(GUILD, post_a, 1, NOW - timedelta(days=31))])
+    await repository.add_strategies([_strategy(GUILD, post_a, 2, NOW - timedelta(days=29))])
+    await repository.add_strategies([_strategy(OTHER_GUILD, post_b, 3, NOW - timedelta(days=400))])
 
     schedule = await repository.purge_schedule()
     assert schedule.earliest_expiry == NOW - timedelta(days=1)

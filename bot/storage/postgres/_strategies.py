@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -12,6 +13,11 @@ import asyncpg
 from bot.domain.privacy import counting_key
 from bot.domain.strategies import Analysis, NewStrategy, Strategy, TopicStats
 from bot.storage.postgres._base import PostgresBase, affected
+
+log = logging.getLogger(__name__)
+
+#: Attempts of a batch insert that PostgreSQL aborted to break a deadlock.
+_DEADLOCK_ATTEMPTS = 3
 
 STRATEGY_COLUMNS = (
     "s.id, s.guild_id, s.post_id, s.message_id, s.author_key, s.author_id, s.anonymous, s.text, "
@@ -27,33 +33,81 @@ class StrategiesMixin(PostgresBase):
     endorsements change under a ``FOR KEY SHARE`` lock of it, which the former excludes.
     """
 
-    async def add_strategy(self, new: NewStrategy) -> Strategy | None:
-        """Store a strategy and its quotes; ``None`` (and no change) if its message is already
-        stored or the post is not the guild's."""
+    async def add_strategies(self, new: Sequence[NewStrategy]) -> list[Strategy | None]:
+        """Store strategies and their quotes in one transaction; per item the stored strategy,
+        or ``None`` (and no change for it) if its message is already stored (also by an earlier
+        item) or its post is not the guild's.
+
+        Rows are inserted in (guild, topic, message) order, so that concurrent batches take the
+        summary rows' locks in one order; a deadlock all the same (with a multi-topic delete)
+        runs the transaction again.
+        """
+        items = list(new)
+        if not items:
+            return []
+        for attempt in range(_DEADLOCK_ATTEMPTS):
+            try:
+                return await self._add_strategies(items)
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == _DEADLOCK_ATTEMPTS - 1:
+                    raise
+                log.warning("Deadlock storing %d strategies; trying again", len(items))
+        raise AssertionError("unreachable")
+
+    async def _add_strategies(self, items: list[NewStrategy]) -> list[Strategy | None]:
+        owners: list[int | None] = [None] * len(items)  # per item, the id of the row it inserted
         async with self._transaction() as db:
-            strategy_id = await db.fetchval(
-                "INSERT INTO strategies (guild_id, post_id, message_id, author_key, author_id, "
-                "anonymous, text, language, themes, created_at, shared, member_key) "
-                "SELECT $1, id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM posts "
-                "WHERE id = $12 AND guild_id = $1 "
-                "ON CONFLICT (message_id) DO NOTHING RETURNING id",
-                new.guild_id,
-                new.message_id,
-                new.author_key,
-                new.author_id,
-                new.anonymous,
-                new.text,
-                new.analysis.language,
-                sorted(new.analysis.themes),
-                new.created_at,
-                new.shared,
-                new.member_key,
-                new.post_id,
+            posts = {
+                row["id"]: (row["guild_id"], row["topic"] or "")
+                for row in await db.fetch(
+                    "SELECT p.id, p.guild_id, d.topic FROM posts p "
+                    "LEFT JOIN dilemmas d ON d.id = p.dilemma_id WHERE p.id = ANY($1::bigint[])",
+                    list({item.post_id for item in items}),
+                )
+            }
+            first: dict[int, int] = {}  # message id -> index of the first item that may store it
+            for index, item in enumerate(items):
+                post = posts.get(item.post_id)
+                if post is not None and post[0] == item.guild_id:
+                    first.setdefault(item.message_id, index)
+            order = sorted(
+                first.values(),
+                key=lambda i: (items[i].guild_id, posts[items[i].post_id][1], items[i].message_id),
             )
-            if strategy_id is None:
-                return None
-            await _insert_quotes(db, strategy_id, new.quotes)
-            return await _strategy_where(db, "s.id = $1", (strategy_id,))
+            for index in order:
+                item = items[index]
+                owners[index] = await db.fetchval(
+                    "INSERT INTO strategies (guild_id, post_id, message_id, author_key, "
+                    "author_id, anonymous, text, language, themes, created_at, shared, "
+                    "member_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                    "ON CONFLICT (message_id) DO NOTHING RETURNING id",
+                    item.guild_id,
+                    item.post_id,
+                    item.message_id,
+                    item.author_key,
+                    item.author_id,
+                    item.anonymous,
+                    item.text,
+                    item.analysis.language,
+                    sorted(item.analysis.themes),
+                    item.created_at,
+                    item.shared,
+                    item.member_key,
+                )
+            await _insert_quotes(
+                db,
+                [
+                    (theme, sentence, strategy_id)
+                    for item, strategy_id in zip(items, owners, strict=True)
+                    if strategy_id is not None
+                    for theme, sentence in item.quotes
+                ],
+            )
+            ids = [strategy_id for strategy_id in owners if strategy_id is not None]
+            stored = {
+                s.id: s for s in await _strategies_where(db, "s.id = ANY($1::bigint[])", (ids,))
+            }
+        return [None if strategy_id is None else stored[strategy_id] for strategy_id in owners]
 
     async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:
         """The guild's strategy stored for ``message_id``, if any."""
@@ -91,7 +145,7 @@ class StrategiesMixin(PostgresBase):
                 strategy_id,
             )
             await db.execute("DELETE FROM quote_candidates WHERE strategy_id = $1", strategy_id)
-            await _insert_quotes(db, strategy_id, quotes)
+            await _insert_quotes(db, [(theme, sentence, strategy_id) for theme, sentence in quotes])
             return True
 
     async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
@@ -241,11 +295,9 @@ async def _strategy_where(db: asyncpg.Connection, where: str, params: Any) -> St
     return found[0] if found else None
 
 
-async def _insert_quotes(
-    db: asyncpg.Connection, strategy_id: int, quotes: Sequence[tuple[str, str]]
-) -> None:
-    """Quote candidates of a strategy; the topic (set by a trigger), language and current
-    endorsement count come from the stored rows."""
+async def _insert_quotes(db: asyncpg.Connection, quotes: Sequence[tuple[str, str, int]]) -> None:
+    """Quote candidates ``(theme, sentence, strategy id)``; the topic (set by a trigger),
+    language and current endorsement count come from the stored rows."""
     if not quotes:
         return
     await db.executemany(
@@ -255,5 +307,5 @@ async def _insert_quotes(
         "(SELECT COUNT(*) FROM endorsements e WHERE e.strategy_id = s.id) "
         "FROM strategies s WHERE s.id = $3 AND s.topic IS NOT NULL "
         "ON CONFLICT (strategy_id, theme) DO NOTHING",
-        [(theme, sentence, strategy_id) for theme, sentence in quotes],
+        quotes,
     )

@@ -20,42 +20,58 @@ STRATEGY_COLUMNS = (
 )
 #: SQLite's default limit of bound parameters is 999 (older builds); stay well below it.
 _CHUNK = 500
+#: Rows per multi-row insert (12 parameters each).
+_ROWS = 80
 
 
 class StrategiesMixin(SqliteBase):
     """Rows of ``strategies`` and ``endorsements``."""
 
-    async def add_strategy(self, new: NewStrategy) -> Strategy | None:
-        """Store a strategy and its quotes; ``None`` (and no change) if its message is already
-        stored or the post is not the guild's."""
+    async def add_strategies(self, new: Sequence[NewStrategy]) -> list[Strategy | None]:
+        """Store strategies and their quotes in one transaction; per item the stored strategy,
+        or ``None`` (and no change for it) if its message is already stored (also by an earlier
+        item) or its post is not the guild's. Needs SQLite 3.35 (``RETURNING``)."""
+        items = list(new)
+        if not items:
+            return []
+        inserted: dict[tuple[int, int, int], int] = {}  # (message, guild, post) -> strategy id
         async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO strategies (guild_id, post_id, message_id, author_key, author_id, "
-                "anonymous, text, language, themes, created_at, shared, member_key) "
-                "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM posts "
-                "WHERE id = ? AND guild_id = ? "
-                "ON CONFLICT (message_id) DO NOTHING",
-                (
-                    new.guild_id,
-                    new.message_id,
-                    new.author_key,
-                    new.author_id,
-                    int(new.anonymous),
-                    new.text,
-                    new.analysis.language,
-                    _themes_text(new.analysis.themes),
-                    to_text(new.created_at),
-                    int(new.shared),
-                    new.member_key,
-                    new.post_id,
-                    new.guild_id,
-                ),
+            for start in range(0, len(items), _ROWS):
+                chunk = items[start : start + _ROWS]
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                # rows are inserted in the order of VALUES: a later duplicate conflicts
+                async with db.execute(
+                    "INSERT INTO strategies (guild_id, post_id, message_id, author_key, "  # noqa: S608
+                    "author_id, anonymous, text, language, themes, created_at, shared, "
+                    f"member_key) SELECT * FROM (VALUES {values}) AS v WHERE EXISTS "
+                    "(SELECT 1 FROM posts p WHERE p.id = v.column2 AND p.guild_id = v.column1) "
+                    "ON CONFLICT (message_id) DO NOTHING "
+                    "RETURNING id, message_id, guild_id, post_id",
+                    [value for item in chunk for value in _strategy_row(item)],
+                ) as cursor:
+                    for strategy_id, message_id, guild_id, post_id in await cursor.fetchall():
+                        inserted[(message_id, guild_id, post_id)] = strategy_id
+            owners: list[int | None] = []  # per item, the id of the row it inserted
+            for item in items:
+                owners.append(inserted.pop((item.message_id, item.guild_id, item.post_id), None))
+            await _insert_quotes(
+                db,
+                [
+                    (theme, sentence, strategy_id)
+                    for item, strategy_id in zip(items, owners, strict=True)
+                    if strategy_id is not None
+                    for theme, sentence in item.quotes
+                ],
             )
-            if cursor.rowcount == 0:
-                return None
-            strategy_id = cursor.lastrowid
-            await _insert_quotes(db, strategy_id, new.quotes)
-            return await _strategy_where(db, "s.id = ?", (strategy_id,))
+            ids = [strategy_id for strategy_id in owners if strategy_id is not None]
+            stored: dict[int, Strategy] = {}
+            for start in range(0, len(ids), _CHUNK):
+                chunk_ids = ids[start : start + _CHUNK]
+                for strategy in await _strategies_where(
+                    db, f"s.id IN ({_marks(chunk_ids)})", chunk_ids
+                ):
+                    stored[strategy.id] = strategy
+        return [None if strategy_id is None else stored[strategy_id] for strategy_id in owners]
 
     async def strategy_by_message(self, guild_id: int, message_id: int) -> Strategy | None:
         """The guild's strategy stored for ``message_id``, if any."""
@@ -97,7 +113,7 @@ class StrategiesMixin(SqliteBase):
                 row = await found.fetchone()
             assert row is not None
             await db.execute("DELETE FROM quote_candidates WHERE strategy_id = ?", (row[0],))
-            await _insert_quotes(db, row[0], quotes)
+            await _insert_quotes(db, [(theme, sentence, row[0]) for theme, sentence in quotes])
             return True
 
     async def delete_strategies(self, guild_id: int, message_ids: Collection[int]) -> int:
@@ -241,11 +257,11 @@ async def _strategy_where(
     return found[0] if found else None
 
 
-async def _insert_quotes(
-    db: aiosqlite.Connection, strategy_id: int | None, quotes: Sequence[tuple[str, str]]
-) -> None:
-    """Quote candidates of a strategy; the topic (set by a trigger), language and current
-    endorsement count come from the stored rows."""
+async def _insert_quotes(db: aiosqlite.Connection, quotes: Sequence[tuple[str, str, int]]) -> None:
+    """Quote candidates ``(theme, sentence, strategy id)``; the topic (set by a trigger),
+    language and current endorsement count come from the stored rows."""
+    if not quotes:
+        return
     await db.executemany(
         "INSERT INTO quote_candidates "
         "(strategy_id, guild_id, topic, theme, sentence, language, endorsements) "
@@ -253,7 +269,25 @@ async def _insert_quotes(
         "(SELECT COUNT(*) FROM endorsements e WHERE e.strategy_id = s.id) "
         "FROM strategies s WHERE s.id = ? AND s.topic IS NOT NULL "
         "ON CONFLICT (strategy_id, theme) DO NOTHING",
-        [(theme, sentence, strategy_id) for theme, sentence in quotes],
+        quotes,
+    )
+
+
+def _strategy_row(new: NewStrategy) -> tuple[object, ...]:
+    """The values of a new row, in the column order of the insert in ``add_strategies``."""
+    return (
+        new.guild_id,
+        new.post_id,
+        new.message_id,
+        new.author_key,
+        new.author_id,
+        int(new.anonymous),
+        new.text,
+        new.analysis.language,
+        _themes_text(new.analysis.themes),
+        to_text(new.created_at),
+        int(new.shared),
+        new.member_key,
     )
 
 

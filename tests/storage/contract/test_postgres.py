@@ -82,8 +82,8 @@ async def test_concurrent_writers_keep_the_summaries_exact(postgres_url: str) ->
         themes = ("agreement", "consent")
         await asyncio.gather(
             *(
-                repo.add_strategy(
-                    strategy(post, m, m % 5, themes=themes[: m % 3], quotes=[("consent", "x")])
+                repo.add_strategies(
+                    [strategy(post, m, m % 5, themes=themes[: m % 3], quotes=[("consent", "x")])]
                 )
                 for m, repo in zip(range(1, 41), [first, second] * 20, strict=True)
             )

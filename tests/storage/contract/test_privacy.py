@@ -43,11 +43,11 @@ async def test_member_data_and_posted_messages(backend: Backend) -> None:
     post = await open_post(store, "one", thread_id=501)
     anonymous = anonymous_key(SECRET, GUILD, 7)
     keys = [member_key(7), anonymous]
-    named = await store.add_strategy(strategy(post, 1002, 7, shared=True))
-    hidden = await store.add_strategy(
-        strategy(post, 1001, 7, author_key=anonymous, anonymous=True, shared=True)
+    [named] = await store.add_strategies([strategy(post, 1002, 7, shared=True)])
+    [hidden] = await store.add_strategies(
+        [strategy(post, 1001, 7, author_key=anonymous, anonymous=True, shared=True)]
     )
-    await store.add_strategy(strategy(post, 1003, 8))
+    await store.add_strategies([strategy(post, 1003, 8)])
     await store.add_endorsement(GUILD, 1001, member_key(8), T0)
     await store.add_endorsement(GUILD, 1003, member_key(7), T0 + timedelta(seconds=2))
     await store.set_opted_out(GUILD, 7, False, T0)
@@ -72,8 +72,8 @@ async def test_member_data_and_posted_messages(backend: Backend) -> None:
 async def test_forget_member_erases_all_but_an_opt_out(backend: Backend) -> None:
     store = backend.store
     post = await open_post(store, "one", thread_id=501)
-    await store.add_strategy(strategy(post, 1001, 7, themes=("consent",)))
-    await store.add_strategy(strategy(post, 1002, 8))
+    await store.add_strategies([strategy(post, 1001, 7, themes=("consent",))])
+    await store.add_strategies([strategy(post, 1002, 8)])
     await store.add_endorsement(GUILD, 1002, member_key(7), T0)
     await store.add_endorsement(GUILD, 1001, member_key(8), T0)
     await store.set_opted_out(GUILD, 7, True, T0)
@@ -112,8 +112,8 @@ async def test_purge_guild_removes_everything_of_that_guild_only(backend: Backen
         await store.guild_secret(guild, SECRET)
         await store.set_opted_out(guild, 9, True, T0)
         post = await open_post(store, "one", thread_id=guild % 1000, guild_id=guild)
-        await store.add_strategy(
-            strategy(post, guild % 1000 + 1, 7, themes=("consent",), quotes=[("consent", "Ask.")])
+        await store.add_strategies(
+            [strategy(post, guild % 1000 + 1, 7, themes=("consent",), quotes=[("consent", "Ask.")])]
         )
         await store.add_endorsement(guild, guild % 1000 + 1, member_key(8), T0)
     await store.purge_guild(GUILD)
@@ -141,9 +141,9 @@ async def test_retention(backend: Backend) -> None:
     assert await store.purge_schedule() == PurgeSchedule(shortest_retention_days=30)
     post = await open_post(store, "one", thread_id=501)
     other = await open_post(store, "one", thread_id=502, guild_id=OTHER_GUILD)
-    await store.add_strategy(strategy(post, 1, 7, created_at=T0))
-    await store.add_strategy(strategy(post, 2, 7, created_at=T0 + timedelta(days=10)))
-    await store.add_strategy(strategy(other, 3, 7, created_at=T0))
+    await store.add_strategies([strategy(post, 1, 7, created_at=T0)])
+    await store.add_strategies([strategy(post, 2, 7, created_at=T0 + timedelta(days=10))])
+    await store.add_strategies([strategy(other, 3, 7, created_at=T0)])
     assert await store.purge_schedule() == PurgeSchedule(
         earliest_expiry=T0 + timedelta(days=30), shortest_retention_days=30
     )

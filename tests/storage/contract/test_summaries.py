@@ -29,28 +29,32 @@ async def test_counts_quotes_and_links_after_inserts(backend: Backend) -> None:
     store = backend.store
     first = await open_post(store, "one", thread_id=501)
     second = await open_post(store, "one", thread_id=502)
-    await store.add_strategy(
-        strategy(
-            first,
-            1001,
-            7,
-            themes=("agreement", "consent"),
-            quotes=[("agreement", "Review the agreement."), ("consent", "Ask first.")],
-        )
+    await store.add_strategies(
+        [
+            strategy(
+                first,
+                1001,
+                7,
+                themes=("agreement", "consent"),
+                quotes=[("agreement", "Review the agreement."), ("consent", "Ask first.")],
+            )
+        ]
     )
-    await store.add_strategy(
-        strategy(
-            second,
-            1002,
-            7,
-            themes=("consent",),
-            created_at=T0 + timedelta(hours=2),
-            language="de",
-            quotes=[("consent", "Fragen Sie zuerst.")],
-        )
+    await store.add_strategies(
+        [
+            strategy(
+                second,
+                1002,
+                7,
+                themes=("consent",),
+                created_at=T0 + timedelta(hours=2),
+                language="de",
+                quotes=[("consent", "Fragen Sie zuerst.")],
+            )
+        ]
     )
-    await store.add_strategy(
-        strategy(second, 1003, 8, themes=("consent",), counted_as="h:eight", quotes=[])
+    await store.add_strategies(
+        [strategy(second, 1003, 8, themes=("consent",), counted_as="h:eight", quotes=[])]
     )
     await store.add_endorsement(GUILD, 1002, member_key(9), T0)
     snapshot = await _snapshot(store, language="de")
@@ -77,10 +81,10 @@ async def test_counts_quotes_and_links_after_inserts(backend: Backend) -> None:
 async def test_edits_recount_themes_and_keep_endorsements(backend: Backend) -> None:
     store = backend.store
     post = await open_post(store, "one", thread_id=501)
-    await store.add_strategy(
-        strategy(post, 1001, 7, themes=("agreement",), quotes=[("agreement", "Agree.")])
+    await store.add_strategies(
+        [strategy(post, 1001, 7, themes=("agreement",), quotes=[("agreement", "Agree.")])]
     )
-    await store.add_strategy(strategy(post, 1002, 8, themes=("agreement",)))
+    await store.add_strategies([strategy(post, 1002, 8, themes=("agreement",))])
     await store.add_endorsement(GUILD, 1001, member_key(8), T0)
     edited_at = T0 + timedelta(days=1)
     assert await store.update_strategy(
@@ -108,10 +112,10 @@ async def test_deletes_cascades_and_endorsement_changes(backend: Backend) -> Non
     store = backend.store
     post = await open_post(store, "one", thread_id=501)
     other = await open_post(store, "one", thread_id=502)
-    await store.add_strategy(
-        strategy(post, 1001, 7, themes=("consent",), quotes=[("consent", "Ask.")])
+    await store.add_strategies(
+        [strategy(post, 1001, 7, themes=("consent",), quotes=[("consent", "Ask.")])]
     )
-    await store.add_strategy(strategy(other, 1002, 8, themes=("consent", "empathy")))
+    await store.add_strategies([strategy(other, 1002, 8, themes=("consent", "empathy"))])
     await store.add_endorsement(GUILD, 1001, member_key(8), T0)
     await store.add_endorsement(GUILD, 1001, member_key(9), T0)
     assert [c.endorsements for c in (await _snapshot(store)).candidates] == [2]
@@ -174,15 +178,30 @@ async def test_summaries_match_a_recount_after_random_changes(backend: Backend) 
         user = rng.randrange(1, 6)
         carried = frozenset(rng.sample(themes, rng.randrange(0, 3)))
         quotes = [(theme, f"{theme} {step}") for theme in sorted(carried)]
-        if action == "add":
-            stored = await store.add_strategy(
-                strategy(rng.choice(posts), message, user, themes=sorted(carried), quotes=quotes)
+        if action == "add":  # a batch of 1-3, possibly repeating a message
+            batch = [(message, user, carried)] + [
+                (rng.randrange(1, 9), rng.randrange(1, 6), frozenset(rng.sample(themes, 1)))
+                for _ in range(rng.randrange(0, 3))
+            ]
+            results = await store.add_strategies(
+                [
+                    strategy(
+                        rng.choice(posts),
+                        m,
+                        u,
+                        themes=sorted(c),
+                        quotes=[(theme, f"{theme} {step}") for theme in sorted(c)],
+                    )
+                    for m, u, c in batch
+                ]
             )
-            assert (stored is None) == (message in model.strategies)
-            if stored is not None:
-                ids[message] = stored.id
-                model.strategies[message] = (member_key(user), carried)
-                model.quoted[message] = carried
+            for (m, u, c), stored in zip(batch, results, strict=True):
+                assert (stored is None) == (m in model.strategies), step
+                if stored is not None:
+                    assert stored.message_id == m
+                    ids[m] = stored.id
+                    model.strategies[m] = (member_key(u), c)
+                    model.quoted[m] = c
         elif action == "edit":
             done = await store.update_strategy(
                 GUILD, message, "e", Analysis("en", tuple(sorted(carried))), T0, quotes
@@ -196,6 +215,7 @@ async def test_summaries_match_a_recount_after_random_changes(backend: Backend) 
             assert deleted == (message in model.strategies)
             model.strategies.pop(message, None)
             model.quoted.pop(message, None)
+            ids.pop(message, None)  # SQLite may give its id to the next strategy
             model.endorsers.pop(message, None)
         elif action == "endorse":
             added = await store.add_endorsement(GUILD, message, member_key(user), T0)
