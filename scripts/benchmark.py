@@ -89,6 +89,7 @@ from bot.nlp.text import sentences as split_sentences  # noqa: E402
 from bot.services.collection import (  # noqa: E402
     ANALYSIS_BATCH,
     ANALYSIS_DELAY,
+    ANALYSIS_IN_FLIGHT,
     CollectionService,
 )
 from bot.services.guidance import GuidanceService  # noqa: E402
@@ -1479,6 +1480,7 @@ async def run_size(
             timed,
             analysis_batch=args.analysis_batch,
             analysis_delay=args.analysis_delay,
+            analysis_in_flight=args.analysis_in_flight,
         )
         guidance = GuidanceService(repository, load_starter_catalog(), "en-US")
         log.info("[%d] backfill ingest (threads of %d)", size, args.thread_size)
@@ -1859,6 +1861,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         type=float,
         default=ANALYSIS_DELAY,
         help=f"most seconds a batch waits for announced texts (default {ANALYSIS_DELAY})",
+    )
+    parser.add_argument(
+        "--analysis-in-flight",
+        type=int,
+        default=ANALYSIS_IN_FLIGHT,
+        help=f"analyzer calls running at once (default {ANALYSIS_IN_FLIGHT})",
     )
     parser.add_argument("--thread-size", type=int, default=200, help="replies per thread")
     parser.add_argument("--summary-calls", type=int, help="timed /guidance calls (default 1000)")

@@ -30,8 +30,9 @@ class Batcher(Generic[K, T, R]):
 
     * Items are grouped by ``key``; one call of ``run`` only ever holds items of one key, at most
       ``max_batch`` of them, in submission order. Keys are served oldest first.
-    * One batch runs at a time. Items submitted while a batch runs wait and form the next batch
-      (group commit): the busier the batch function, the larger the batches.
+    * At most ``max_in_flight`` batches run at a time (default one). Items submitted while they
+      run wait and form the next batch (group commit): the busier the batch function, the larger
+      the batches.
     * When a batch starts: on the next turn of the event loop after its oldest item arrived (so
       that callers resumed in the same turn join it), then as soon as ``max_batch`` items of its
       key wait, or no announced caller is still on its way (see :meth:`announce`), or its oldest
@@ -48,18 +49,20 @@ class Batcher(Generic[K, T, R]):
         *,
         max_batch: int,
         max_delay: float = 0.0,
+        max_in_flight: int = 1,
         name: str = "batcher",
     ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+        if max_batch < 1 or max_in_flight < 1:
+            raise ValueError("max_batch and max_in_flight must be at least 1")
         if max_delay < 0:
             raise ValueError("max_delay must not be negative")
         self._run = run
         self.max_batch = max_batch
         self.max_delay = max_delay
+        self.max_in_flight = max_in_flight
         self._name = name
         self._pending: dict[K, list[tuple[T, asyncio.Future[R], float]]] = {}
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
         self._announced = 0
         self._changed = asyncio.Event()
 
@@ -97,9 +100,10 @@ class Batcher(Generic[K, T, R]):
         queue = self._pending.setdefault(key, [])
         queue.extend((item, future, now) for item, future in zip(items, futures, strict=True))
         self._changed.set()
-        if self._worker is None or self._worker.done():
+        if not self._workers:
             self._changed = asyncio.Event()  # of this event loop
-            self._worker = loop.create_task(self._drain(), name=f"intervision-{self._name}")
+        while len(self._workers) < self.max_in_flight:  # each runs one batch at a time
+            self._workers.add(loop.create_task(self._drain(), name=f"intervision-{self._name}"))
         if len(futures) == 1:
             return [await futures[0]]
         await asyncio.gather(*futures, return_exceptions=True)
@@ -107,7 +111,7 @@ class Batcher(Generic[K, T, R]):
 
     def _ready(self) -> bool:
         """Whether the next batch should start now (its items are gathered)."""
-        if self._announced <= 0:
+        if self._announced <= 0 or not self._pending:
             return True
         queue = next(iter(self._pending.values()))
         return len(queue) >= self.max_batch
@@ -136,10 +140,13 @@ class Batcher(Generic[K, T, R]):
         return key, batch
 
     async def _drain(self) -> None:
+        """One worker: runs batches one after another until nothing waits."""
         batch: list[tuple[T, asyncio.Future[R], float]] = []
         try:
             while self._pending:
                 await self._gather()
+                if not self._pending:
+                    break  # another worker took them
                 key, batch = self._take()
                 try:
                     results = await self._run(key, [item for item, _, _ in batch])
@@ -159,13 +166,16 @@ class Batcher(Generic[K, T, R]):
                             future.set_result(result)
                 batch = []
         finally:
-            # cancelled (shutdown): nobody is left to run what waits
-            for _, future, _ in (*batch, *(p for queue in self._pending.values() for p in queue)):
+            task = asyncio.current_task()
+            if task is not None:
+                self._workers.discard(task)
+            # cancelled (shutdown): what it ran, and what waits if no other worker is left
+            waiting = () if self._workers else [p for q in self._pending.values() for p in q]
+            for _, future, _ in (*batch, *waiting):
                 if not future.done():
                     future.cancel()
-            if asyncio.current_task() is self._worker:
+            if not self._workers:
                 self._pending.clear()
-                self._worker = None
 
 
 class Ticket(Generic[K, T, R]):

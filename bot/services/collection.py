@@ -55,6 +55,9 @@ STORAGE_BATCH = 256
 #: out), or it is full, or this ran out. Under load, replies also wait while the previous batch
 #: is analysed, so the batches grow with the load.
 ANALYSIS_DELAY = 0.02
+#: Analyzer calls running at once: the encoder runs one pass at a time (on both cores), so a
+#: second call's single-threaded stages (language ID, cue features) fill the gaps of the first.
+ANALYSIS_IN_FLIGHT = 2
 
 #: A dilemma's own themes as a hashable batching key: ``((theme id, cue phrases), ...)``.
 ThemesKey = tuple[tuple[str, tuple[str, ...]], ...]
@@ -103,13 +106,15 @@ class CollectionService:
         metrics: Metrics | None = None,
         analysis_batch: int = ANALYSIS_BATCH,
         analysis_delay: float = ANALYSIS_DELAY,
+        analysis_in_flight: int = ANALYSIS_IN_FLIGHT,
     ) -> None:
         """``metrics`` counts stored strategies (a private one when not given).
 
         Concurrent :meth:`record`, :meth:`record_edit` and :meth:`record_shared` calls are
         micro-batched: their texts are analysed together (up to ``analysis_batch`` per analyzer
-        call, texts of dilemmas with different own themes never mixed; ``analysis_delay``: see
-        :data:`ANALYSIS_DELAY`) and their strategies stored in one transaction.
+        call, texts of dilemmas with different own themes never mixed; ``analysis_delay`` and
+        ``analysis_in_flight``: see :data:`ANALYSIS_DELAY` and :data:`ANALYSIS_IN_FLIGHT`) and
+        their strategies stored in one transaction.
         """
         self._metrics = metrics or Metrics()
         self._store = store
@@ -121,6 +126,7 @@ class CollectionService:
             self._analyze_batch,
             max_batch=analysis_batch,
             max_delay=analysis_delay,
+            max_in_flight=analysis_in_flight,
             name="analysis",
         )
         self._additions: Batcher[None, NewStrategy, Strategy | None] = Batcher(

@@ -74,6 +74,18 @@ async def test_items_arriving_while_a_batch_runs_form_the_next_batch() -> None:
     assert run.calls == [("k", [1]), ("k", [2, 3, 4])]
 
 
+async def test_up_to_max_in_flight_batches_run_at_once() -> None:
+    run = _Recorder()
+    run.gate = asyncio.Event()
+    batcher: Batcher[str, int, int] = Batcher(run, max_batch=2, max_in_flight=2)
+    callers = [asyncio.ensure_future(batcher.submit("k", i)) for i in range(5)]
+    await asyncio.sleep(0.01)
+    assert run.calls == [("k", [0, 1]), ("k", [2, 3])]
+    run.gate.set()
+    assert await asyncio.gather(*callers) == [0, 10, 20, 30, 40]
+    assert run.calls[2:] == [("k", [4])]
+
+
 async def test_a_batch_waits_for_announced_callers() -> None:
     run = _Recorder()
     batcher: Batcher[str, int, int] = Batcher(run, max_batch=32, max_delay=60)
@@ -286,7 +298,8 @@ async def test_replies_to_dilemmas_with_different_own_themes_are_analysed_apart(
     assert calls[0][1] is None
     assert calls[1][1] is not None
     assert list(calls[1][1]) == ["data_protection"]
-    assert store_calls == [2, 2]  # each analysis batch's replies stored together
+    assert sum(store_calls) == 4
+    assert len(store_calls) <= 2  # each analysis batch's replies stored together
     for message in (*plain, *own):
         assert await repository.strategy_by_message(world.guild.id, message.id) is not None
 
