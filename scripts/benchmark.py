@@ -15,20 +15,20 @@ What is measured, with the real :class:`~bot.nlp.analyzer.Analyzer` and a real S
 
 * **ingest** per size N (a fresh database each): N strategies through
   :meth:`CollectionService.reconcile` (``backfill``: the batched path the bot takes when it
-  catches up on a thread after downtime; one ``analyze`` call and one ``add_strategies``
-  transaction per thread of ``--thread-size`` messages), then ``--live`` more messages through
-  :meth:`CollectionService.record` the way discord.py delivers them (``live``: the path of every
-  message the bot sees while online; each message gets its own ``on_message`` task at once and
-  at most ``--recording-at-once`` record concurrently, the collection cog's semaphore; the
-  service micro-batches their analysis and storage), then ``--live-sequential`` more strictly
-  one after another (``live_sequential``: no batching possible; a single reply's cost), on top
-  of what is stored. ``analyze_s`` is the time inside ``Analyzer.analyze``; the rest of the wall
-  time is storage and service overhead (in ``live`` it overlaps analysis, so it is the time not
-  spent analysing). ``add_strategies_ms_per_strategy`` is the time inside storage transactions,
-  ``analysis_batch_mean``/``store_batch_mean`` the batch sizes, ``record_ms`` each ``record``
-  call's latency. ``cpu_ms_per_strategy`` and ``bound_all_cores_per_s`` (the rate if every core
-  did only this work) vary much less than wall-clock rates when other processes share the
-  machine (``other_processes_cpu_share``).
+  catches up on a thread after downtime, thread by thread of ``--thread-size`` messages: the
+  thread's texts analysed in batches of ``--analysis-batch``, then one ``add_strategies``
+  transaction), then ``--live`` more messages through :meth:`CollectionService.record` the way
+  discord.py delivers them (``live``: the path of every message the bot sees while online; each
+  message gets its own ``on_message`` task at once and at most ``--recording-at-once`` record
+  concurrently, the collection cog's semaphore; the service micro-batches their analysis and
+  storage), then ``--live-sequential`` more strictly one after another (``live_sequential``: no
+  batching possible; a single reply's cost), on top of what is stored. ``analyze_s`` is the
+  wall time during which ``Analyzer.analyze`` ran (calls may overlap); the rest of the wall time
+  is storage and service overhead not overlapped by analysis. ``add_strategies_ms_per_strategy``
+  is the time inside storage transactions, ``analysis_batch_mean``/``store_batch_mean`` the
+  batch sizes, ``record_ms`` each ``record`` call's latency. ``cpu_ms_per_strategy`` and
+  ``bound_all_cores_per_s`` (the rate if every core did only this work) vary much less than
+  wall-clock rates when other processes share the machine (``other_processes_cpu_share``).
 * **summary_ms**: :meth:`GuidanceService.summary` latency over ``--summary-calls`` calls (locales
   rotating over en/de/pt/es/fr) once the N strategies and N/4 endorsements are stored.
 * **rss_mb**: resident memory from ``/proc/self/status`` (``VmRSS``, peak ``VmHWM``; the peak is
@@ -1049,13 +1049,18 @@ class _Span:
 
 
 class TimedAnalyzer:
-    """The real analyzer, timing each call (what :class:`CollectionService` sees)."""
+    """The real analyzer, timing its calls (what :class:`CollectionService` sees).
+
+    ``seconds`` is the wall time during which at least one call ran (calls may overlap).
+    """
 
     def __init__(self, inner: Analyzer) -> None:
         self.inner = inner
         self.seconds = 0.0
         self.calls = 0
         self.texts = 0
+        self._running = 0
+        self._since = 0.0
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -1066,12 +1071,17 @@ class TimedAnalyzer:
         self, texts: Sequence[str], extra_themes: Mapping[str, Sequence[str]] | None = None
     ) -> list[Analysis]:
         """Delegate to the real analyzer and count."""
-        start = time.perf_counter()
+        with self._lock:
+            if self._running == 0:
+                self._since = time.perf_counter()
+            self._running += 1
         try:
             return self.inner.analyze(texts, extra_themes)
         finally:
             with self._lock:
-                self.seconds += time.perf_counter() - start
+                self._running -= 1
+                if self._running == 0:
+                    self.seconds += time.perf_counter() - self._since
                 self.calls += 1
                 self.texts += len(texts)
 

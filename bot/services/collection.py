@@ -55,9 +55,10 @@ STORAGE_BATCH = 256
 #: out), or it is full, or this ran out. Under load, replies also wait while the previous batch
 #: is analysed, so the batches grow with the load.
 ANALYSIS_DELAY = 0.02
-#: Analyzer calls running at once: the encoder runs one pass at a time (on both cores), so a
-#: second call's single-threaded stages (language ID, cue features) fill the gaps of the first.
-ANALYSIS_IN_FLIGHT = 2
+#: Analyzer calls running at once. The encoder runs one pass at a time (on both cores); a second
+#: call could fill the gaps of the first's single-threaded stages (language ID, cue features),
+#: but measured on the shared 2-core machine it gained nothing clear and cost ~8 MB peak RSS.
+ANALYSIS_IN_FLIGHT = 1
 
 #: A dilemma's own themes as a hashable batching key: ``((theme id, cue phrases), ...)``.
 ThemesKey = tuple[tuple[str, tuple[str, ...]], ...]

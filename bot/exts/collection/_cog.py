@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 #: database statements ahead of every interaction, which then misses Discord's 3 s deadline;
 #: the rest wait here, in arrival order, without touching the database. The service batches
 #: the replies in flight (analysis, storage), so this also bounds its batches: with 64, one
-#: batch of 32 is analysed while the next 32 are read and stored. Measured on 2 cores
-#: (scripts/benchmark.py, live): 8 -> 235/s, 64 -> 430/s under the same load; a /guidance
-#: summary during the burst stays below 50 ms (p99).
+#: batch of ~32 is analysed while the next are read and stored. Measured with
+#: scripts/benchmark.py (live, 2 cores, half of them taken by other work): 8 -> 235/s,
+#: 64 -> 430/s; a /guidance summary during the burst still takes < 75 ms (p99).
 RECORDING_AT_ONCE = 64
 
 
