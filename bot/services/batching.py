@@ -100,6 +100,8 @@ class Batcher(Generic[K, T, R]):
         queue = self._pending.setdefault(key, [])
         queue.extend((item, future, now) for item, future in zip(items, futures, strict=True))
         self._changed.set()
+        # (a worker of a closed event loop is gone for good)
+        self._workers = {w for w in self._workers if not w.done() and w.get_loop() is loop}
         if not self._workers:
             self._changed = asyncio.Event()  # of this event loop
         while len(self._workers) < self.max_in_flight:  # each runs one batch at a time
