@@ -195,12 +195,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rows:
         report["dev"] = evaluate(analyzer, rows)
     meta = analyzer.classifier.model.metadata
-    report["training_cv"] = {
+    pooled = meta.get("validation", {}).get("pooled", {})
+    report["training_validation"] = {
+        "protocol": meta.get("validation", {}).get("protocol"),
         "training_size": meta.get("training_size"),
         "hyper_parameters": meta.get("hyper_parameters"),
-        "micro": meta.get("cv", {}).get("micro"),
-        "per_theme": meta.get("cv", {}).get("per_theme"),
-        "by_tag": meta.get("cv", {}).get("by_tag"),
+        "mean_over_authors_micro_f1": meta.get("validation", {}).get(
+            "mean_over_authors_micro_f1"
+        ),
+        "micro": pooled.get("micro"),
+        "per_theme": pooled.get("per_theme"),
+        "by_tag": pooled.get("by_tag"),
     }
     report["load_seconds"] = round(load_s, 2)
     report["max_rss_mb_after_load"] = round(rss_after_load_mb, 1)
@@ -213,11 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    cv = report["training_cv"]
+    cv = report["training_validation"]
     if cv["micro"]:
         print(
-            f"training CV ({cv['training_size']} texts): micro-F1 {cv['micro']['f1']:.3f} "
-            f"(P {cv['micro']['precision']:.3f} R {cv['micro']['recall']:.3f})"
+            f"training, leave-one-author-out ({cv['training_size']} texts): pooled micro-F1 "
+            f"{cv['micro']['f1']:.3f} (P {cv['micro']['precision']:.3f} "
+            f"R {cv['micro']['recall']:.3f}), mean over authors "
+            f"{cv['mean_over_authors_micro_f1']:.3f}"
         )
     dev = report.get("dev")
     if dev is None:
@@ -230,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         rows_by_theme = {t: dev["per_theme"][t] for t in THEMES}
         if cv["per_theme"]:
-            print("\n  per theme: dev F1 / training-CV F1")
+            print("\n  per theme: dev F1 / out-of-author F1")
             for t in THEMES:
                 print(f"  {t:<18} {rows_by_theme[t]['f1']:.3f} / {cv['per_theme'][t]['f1']:.3f}")
         _print_table("per theme (dev)", rows_by_theme)

@@ -1,19 +1,23 @@
-"""Train the per-theme logistic-regression heads shipped as ``bot/nlp/models/themes.npz``.
+"""Train the theme heads shipped as ``bot/nlp/models/themes.npz``.
 
 Usage::
 
     .venv/bin/python scripts/train_themes.py [--data 'training/themes/*.jsonl'] [--quick]
 
-Reads every training file (lines ``{"id","lang","text","themes",["tags"],["unit"]}``), splits
-each text into segments (``bot.nlp.themes.segment``), embeds them with the USE-multilingual
-encoder (cached under ``.cache/``), and, for every hyper-parameter configuration of a small grid,
-runs 5-fold cross-validation over texts. Training on segments of multi-sentence replies is
-multi-instance: a reply labelled with theme t has at least one segment about t, so after a first
-fit only the segments that score high for t stay positive (the others are dropped for t).
-The configuration with the best cross-validated micro-F1 is re-fitted on all data; per-theme
-thresholds are chosen on the out-of-fold scores. Writes the model and ``themes.json`` metadata
-(training size, date, CV scores per theme and per tag). Deterministic (fixed folds, lbfgs).
-``eval/`` is never read here.
+Reads every training file (lines ``{"id","lang","text","themes",["tags"],["unit"]}``; each file
+is one author), embeds each text once with USE-multilingual exactly as the bot does
+(``bot.nlp.themes.embed_segments``: the whole text plus its sentences, pooled from the same
+pass), and fits an ensemble of small networks (one hidden ReLU layer, one sigmoid output per
+theme, binary cross-entropy, Adam, dropout, weight decay) on whole-text features
+``[embedding | cue-lexicon features]``.
+
+Generalisation is measured by **leave-one-author-out** validation: for every file, the model
+is trained on the other files and scored on it. Independently written replies are what the bot
+meets, and random folds over texts are inflated by one author's recurring phrasings. The
+sentence weight of the reply-score blend (``bot.nlp.themes.blend_reply_scores``) is chosen on
+those out-of-author scores; the thresholds stay at 0.5. Writes the model and ``themes.json``
+(training size, date, the per-author and pooled out-of-author scores per theme, tag and
+language). Deterministic for the same data and BLAS. ``eval/`` is never read here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import datetime as dt
 import glob
 import hashlib
 import json
+import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,33 +36,44 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.domain.taxonomy import THEMES  # noqa: E402
 from bot.nlp.embedding import SentenceEncoder  # noqa: E402
-from bot.nlp.lexicon import has_negation  # noqa: E402
+from bot.nlp.lexicon import N_CUE_FEATURES, cue_features, has_negation  # noqa: E402
 from bot.nlp.themes import (  # noqa: E402
     DEFAULT_EXTRA_THRESHOLD,
     SegmentConfig,
     ThemeModel,
-    classification_mask,
+    blend_reply_scores,
     embed_segments,
-    features,
     segment,
 )
 
 FloatArray = npt.NDArray[np.float32]
 CACHE = ROOT / ".cache" / "use_embeddings.npz"
+SEGMENT_CACHE = ROOT / ".cache" / "theme_segments.pkl"
 MODEL_DIR = ROOT / "bot" / "nlp" / "models"
-N_FOLDS = 5
-#: a configuration that embeds each reply once (see HParams.cheap) is preferred
-#: when its selection score (mean of CV and cross-file micro-F1) is within this margin of the best
-SPEED_MARGIN = 0.005
 SEED = 13
 EXTRA_MIN_PRECISION = 0.5
+#: the shipped segmentation: sentences + whole reply, one pooled encoder pass per reply
+SEGMENTS = SegmentConfig(clauses=False, whole=True, sentences=True, pooled=True, exact_whole=True)
+SENTENCE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+@dataclass(frozen=True)
+class HParams:
+    """Network hyper-parameters (explored on leave-one-author-out; see training/README.md)."""
+
+    hidden: int = 256
+    epochs: int = 30
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    dropout: float = 0.2
+    batch: int = 64
+    members: int = 3
 
 
 @dataclass(frozen=True)
@@ -70,37 +86,6 @@ class Row:
     themes: frozenset[str]
     tags: tuple[str, ...]
     source: str = ""
-
-
-@dataclass(frozen=True)
-class HParams:
-    """Hyper-parameters searched by cross-validation."""
-
-    c: float
-    clauses: bool
-    whole: bool
-    use_cues: bool
-    mil: bool
-    balanced: bool
-    sentences: bool = True
-    pooled: bool = False
-    exact_whole: bool = False
-    classify_parts: bool = True
-
-    def segment_config(self) -> SegmentConfig:
-        return SegmentConfig(
-            clauses=self.clauses,
-            whole=self.whole,
-            sentences=self.sentences,
-            pooled=self.pooled,
-            exact_whole=self.exact_whole,
-            classify_parts=self.classify_parts,
-        )
-
-    @property
-    def cheap(self) -> bool:
-        """False iff the configuration embeds every reply twice (sentences + whole, unpooled)."""
-        return not (self.sentences and self.whole and not self.pooled)
 
 
 def load_rows(pattern: str) -> list[Row]:
@@ -166,150 +151,152 @@ class EmbeddingCache:
 
 
 @dataclass
-class Segmented:
-    """Segments of all rows for one SegmentConfig, with features."""
+class Features:
+    """Per text: whole-text features, and its sentences' features (for the reply-score blend)."""
 
-    owner: npt.NDArray[np.int64]  # segment -> row index
-    x: FloatArray  # features (embeddings + cues)
-    emb: FloatArray
-    negated: npt.NDArray[np.bool_]
-    texts: list[str]
+    whole: FloatArray  # (n_texts, d)
+    segments: FloatArray  # (n_segments, d): sentences (and whole) of every text
+    owners: npt.NDArray[np.int64]  # text index of each segment
+    sources: list[str]  # "" for a whole-text segment
 
 
-def segment_rows(rows: Sequence[Row], config: SegmentConfig, cache: EmbeddingCache) -> Segmented:
-    if config.pooled:  # one pass per text; not disk-cached (fast enough)
-        embedded = embed_segments(cache.encoder, [r.text for r in rows], config)
-        keep = classification_mask(embedded, config)  # only these segments are trained on
-        segs = [s for s, k in zip(embedded.segments, keep, strict=True) if k]
-        emb = embedded.embeddings[keep]
-        owner = embedded.owners[keep].tolist()
-    else:
-        segs = []
-        owner = []
-        for i, row in enumerate(rows):
-            parts = segment(row.text, config) or [row.text.strip() or "."]
-            segs.extend(parts)
-            owner.extend([i] * len(parts))
-        emb = cache.embed(segs)
-    x = features(segs, emb, use_cues=True)
-    negated = np.array([has_negation(s) for s in segs], dtype=bool)
-    return Segmented(np.asarray(owner, dtype=np.int64), x, emb, negated, segs)
+def featurize(texts: Sequence[str], encoder: SentenceEncoder) -> Features:
+    """Embed ``texts`` exactly as the bot does (disk-cached under ``.cache/``)."""
+    store: dict[str, tuple[FloatArray, list[str]]] = {}
+    if SEGMENT_CACHE.exists():
+        with SEGMENT_CACHE.open("rb") as f:
+            store = pickle.load(f)  # a local cache this script wrote
+    key = {t: hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts}
+    missing = sorted({t for t in texts if key[t] not in store})
+    for start in range(0, len(missing), 256):
+        batch = missing[start : start + 256]
+        emb = embed_segments(encoder, batch, SEGMENTS)
+        for i, text in enumerate(batch):
+            idx = np.flatnonzero(emb.owners == i)
+            segs = [emb.segments[j] for j in idx]
+            cues = (
+                np.stack([cue_features(s) for s in segs]) if segs else np.zeros((0, N_CUE_FEATURES))
+            )
+            x = np.hstack([emb.embeddings[idx], cues]).astype(np.float32)
+            store[key[text]] = (x, [emb.sources[j] for j in idx])
+        print(f"embedded {start + len(batch)}/{len(missing)}", flush=True)
+    if missing:
+        SEGMENT_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        with SEGMENT_CACHE.open("wb") as f:
+            pickle.dump(store, f)
+    d = 512 + N_CUE_FEATURES
+    whole = np.zeros((len(texts), d), dtype=np.float32)
+    blocks: list[FloatArray] = []
+    owners: list[int] = []
+    sources: list[str] = []
+    for i, text in enumerate(texts):
+        x, srcs = store[key[text]]
+        if len(srcs):
+            # the whole-text segment is last (or the only one)
+            whole[i] = x[-1]
+            blocks.append(x)
+            owners.extend([i] * len(srcs))
+            sources.extend(srcs)
+    segs = np.concatenate(blocks) if blocks else np.zeros((0, d), dtype=np.float32)
+    return Features(whole, segs, np.asarray(owners, dtype=np.int64), sources)
 
 
 def label_matrix(rows: Sequence[Row]) -> npt.NDArray[np.bool_]:
-    y = np.zeros((len(rows), len(THEMES)), dtype=bool)
-    for i, row in enumerate(rows):
-        for j, t in enumerate(THEMES):
-            y[i, j] = t in row.themes
-    return y
+    return np.array([[t in r.themes for t in THEMES] for r in rows], dtype=bool)
 
 
-def _fit_logistic(
-    xs: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    sw: npt.NDArray[np.float64],
-    c: float,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """k independent L2-regularised logistic regressions fitted jointly with L-BFGS.
+Network = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
-    ``y``/``sw``: (n, k) targets and sample weights (0 = sample ignored for that head).
-    Objective per head: sum_i sw_ij * logloss_ij + ||w_j||^2 / (2c) (scikit-learn's C).
-    """
-    _, d = xs.shape
+
+def train_network(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams, seed: int) -> Network:
+    """One hidden-layer network on standardised ``x``: BCE loss, Adam, dropout, weight decay."""
+    rng = np.random.default_rng(seed)
+    n, d = x.shape
     k = y.shape[1]
+    w1 = (rng.standard_normal((d, hp.hidden)) * np.sqrt(2.0 / d)).astype(np.float32)
+    b1 = np.zeros(hp.hidden, dtype=np.float32)
+    w2 = (rng.standard_normal((hp.hidden, k)) * np.sqrt(1.0 / hp.hidden)).astype(np.float32)
+    b2 = np.zeros(k, dtype=np.float32)
+    params = [w1, b1, w2, b2]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
+    target = y.astype(np.float32)
+    keep = 1.0 - hp.dropout
+    for _ in range(hp.epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, hp.batch):
+            idx = order[start : start + hp.batch]
+            xb = x[idx] * ((rng.random((len(idx), d)) < keep) / keep).astype(np.float32)
+            pre = xb @ w1 + b1
+            mask = ((rng.random(pre.shape) < keep) / keep).astype(np.float32)
+            act = np.maximum(pre, 0.0) * mask
+            prob = 1.0 / (1.0 + np.exp(-(act @ w2 + b2)))
+            g_out = (prob - target[idx]) / len(idx)
+            g_act = (g_out @ w2.T) * mask * (pre > 0)
+            grads = [
+                xb.T @ g_act + hp.weight_decay * w1,
+                g_act.sum(axis=0),
+                act.T @ g_out + hp.weight_decay * w2,
+                g_out.sum(axis=0),
+            ]
+            step += 1
+            for i, g in enumerate(grads):
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                m_hat = m[i] / (1 - beta1**step)
+                v_hat = v[i] / (1 - beta2**step)
+                params[i] -= (hp.learning_rate * m_hat / (np.sqrt(v_hat) + eps)).astype(np.float32)
+    return w1, b1, w2, b2
 
-    def fun(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
-        w = theta[: d * k].reshape(d, k)
-        b = theta[d * k :]
-        z = xs @ w + b
-        # logloss = log(1 + exp(z)) - y z, numerically stable
-        loss = np.logaddexp(0.0, z) - y * z
-        p = 0.5 * (1.0 + np.tanh(0.5 * z))
-        g = sw * (p - y)
-        value = float(np.sum(sw * loss) + np.sum(w * w) / (2 * c))
-        grad_w = xs.T @ g + w / c
-        grad_b = g.sum(axis=0)
-        return value, np.concatenate([grad_w.ravel(), grad_b])
 
-    theta0 = np.zeros(d * k + k)
-    res = minimize(
-        fun, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "gtol": 1e-6}
+def fit_model(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams) -> ThemeModel:
+    """Fit the ensemble on raw features; the standardisation is folded into the first layer."""
+    mean = x.mean(axis=0)
+    std = x.std(axis=0) + 1e-6
+    xs = ((x - mean) / std).astype(np.float32)
+    nets = [train_network(xs, y, hp, SEED + member) for member in range(hp.members)]
+    w1 = np.stack([w / std[:, None] for w, _, _, _ in nets]).astype(np.float32)
+    b1 = np.stack([b - (mean / std) @ w for w, b, _, _ in nets]).astype(np.float32)
+    return ThemeModel(
+        themes=THEMES,
+        hidden_weights=w1,
+        hidden_bias=b1,
+        output_weights=np.stack([w for _, _, w, _ in nets]),
+        output_bias=np.stack([b for _, _, _, b in nets]),
+        thresholds=np.full(len(THEMES), 0.5, dtype=np.float32),
+        segment_config=SEGMENTS,
     )
-    theta = res.x
-    return theta[: d * k].reshape(d, k), theta[d * k :]
 
 
-def fit_heads(
-    x: FloatArray,
-    owner: npt.NDArray[np.int64],
-    y_rows: npt.NDArray[np.bool_],
-    hp: HParams,
-) -> tuple[FloatArray, FloatArray]:
-    """Fit one LR per theme on segments; return (weights (d, k), bias (k,)) in raw feature space.
-
-    Features are standardised for fitting and the scaling is folded back into the weights.
-    With ``hp.mil``, a second fit drops, for each positive multi-segment reply and theme, the
-    segments that scored < 0.5 in the first fit unless they are the reply's best segment.
-    """
-    xd = x.astype(np.float64)
-    mean = xd.mean(axis=0)
-    scale = xd.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    xs = (xd - mean) / scale
-    y = y_rows[owner].astype(np.float64)
-    n_rows = y_rows.shape[0]
-    sw = np.ones_like(y)
-    if hp.balanced:
-        pos = y.sum(axis=0)
-        sw = np.where(y > 0, len(y) / (2 * np.maximum(pos, 1)), len(y) / (2 * (len(y) - pos)))
-    w, b = _fit_logistic(xs, y, sw, hp.c)
-    if hp.mil:
-        p = 1.0 / (1.0 + np.exp(-(xs @ w + b)))
-        best = np.full((n_rows, y.shape[1]), -1.0)
-        np.maximum.at(best, owner, p)
-        seg_count = np.bincount(owner, minlength=n_rows)
-        multi = (seg_count[owner] > 1)[:, None]
-        keep = (p >= 0.5) | (p >= best[owner] - 1e-9)
-        drop = (y > 0) & multi & ~keep
-        sw = np.where(drop, 0.0, sw)
-        w, b = _fit_logistic(xs, y, sw, hp.c)
-    w_raw = w / scale[:, None]
-    b_raw = b - mean @ w_raw
-    return w_raw.astype(np.float32), b_raw.astype(np.float32)
+def reply_scores(model: ThemeModel, feats: Features, texts: npt.NDArray[np.int64]) -> FloatArray:
+    """Blended reply scores of the texts ``texts`` (indices into ``feats``)."""
+    where = np.isin(feats.owners, texts)
+    local = np.searchsorted(texts, feats.owners[where])
+    seg_scores = model.scores(feats.segments[where])
+    sources = [s for s, w in zip(feats.sources, where, strict=True) if w]
+    return blend_reply_scores(seg_scores, local, sources, len(texts), model.sentence_weight)
 
 
-def reply_scores(
-    seg: Segmented,
-    rows_idx: npt.NDArray[np.int64],
-    w: FloatArray,
-    b: FloatArray,
-    use_cues: bool,
-    n_rows: int,
-) -> FloatArray:
-    """Max-over-segments probabilities for the rows in ``rows_idx`` (others stay 0)."""
-    sel = np.isin(seg.owner, rows_idx)
-    x = seg.x[sel] if use_cues else seg.emb[sel]
-    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-    out = np.zeros((n_rows, w.shape[1]), dtype=np.float32)
-    np.maximum.at(out, seg.owner[sel], p.astype(np.float32))
+def leave_one_author_out(
+    rows: Sequence[Row], feats: Features, y: npt.NDArray[np.bool_], hp: HParams
+) -> dict[float, FloatArray]:
+    """Out-of-author reply scores for every sentence weight in ``SENTENCE_WEIGHTS``."""
+    authors = np.array([r.source for r in rows])
+    out = {w: np.zeros(y.shape, dtype=np.float32) for w in SENTENCE_WEIGHTS}
+    for author in sorted(set(authors)):
+        test = np.flatnonzero(authors == author)
+        train = np.flatnonzero(authors != author)
+        model = fit_model(feats.whole[train], y[train], hp)
+        for w in SENTENCE_WEIGHTS:
+            object.__setattr__(model, "sentence_weight", w)
+            out[w][test] = reply_scores(model, feats, test)
+        pred = out[0.4][test] >= 0.5
+        print(
+            f"  held out {author}: {len(test)} texts, micro-F1 {prf(pred, y[test])['f1']:.3f}",
+            flush=True,
+        )
     return out
-
-
-def folds(n: int) -> list[npt.NDArray[np.int64]]:
-    order = np.random.default_rng(SEED).permutation(n)
-    return [np.sort(order[f::N_FOLDS]) for f in range(N_FOLDS)]
-
-
-def best_threshold(scores: FloatArray, truth: npt.NDArray[np.bool_]) -> float:
-    """Threshold maximising F1 (ties -> closest to 0.5)."""
-    best_t, best_f = 0.5, -1.0
-    for t in np.round(np.arange(0.10, 0.91, 0.02), 2):
-        pred = scores >= t
-        tp = float(np.sum(pred & truth))
-        f = 2 * tp / max(1.0, float(pred.sum() + truth.sum()))
-        if f > best_f + 1e-9 or (abs(f - best_f) <= 1e-9 and abs(t - 0.5) < abs(best_t - 0.5)):
-            best_t, best_f = float(t), f
-    return best_t
 
 
 def prf(pred: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> dict[str, float]:
@@ -325,72 +312,6 @@ def prf(pred: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> dict[str, 
         "f1": round(f, 4),
         "support": int(truth.sum()),
     }
-
-
-def cross_part(
-    rows: Sequence[Row],
-    seg: Segmented,
-    y: npt.NDArray[np.bool_],
-    hp: HParams,
-    oof: FloatArray,
-) -> npt.NDArray[np.bool_] | None:
-    """Leave-one-file-out predictions, or None when all rows come from one file.
-
-    Thresholds for a held-out file are chosen on the cross-validation out-of-fold scores of the
-    *other* files' rows only.
-
-    The training files were written by different people, so this estimates how the model does
-    on independently written text better than random folds, where near-paraphrases of a text
-    (e.g. its adaptation to another language) sit in the training folds.
-    """
-    sources = sorted({r.source for r in rows})
-    if len(sources) < 2:
-        return None
-    src = np.array([r.source for r in rows])
-    pred = np.zeros_like(y)
-    for source in sources:
-        test = np.flatnonzero(src == source)
-        train_mask = ~np.isin(seg.owner, test)
-        x_train = seg.x[train_mask] if hp.use_cues else seg.emb[train_mask]
-        w, b = fit_heads(x_train, seg.owner[train_mask], y, hp)
-        other = np.flatnonzero(src != source)
-        thresholds = np.array(
-            [best_threshold(oof[other, j], y[other, j]) for j in range(y.shape[1])]
-        )
-        pred[test] = reply_scores(seg, test, w, b, hp.use_cues, len(rows))[test] >= thresholds
-    return pred
-
-
-def cross_validate(
-    rows: Sequence[Row],
-    seg: Segmented,
-    y: npt.NDArray[np.bool_],
-    hp: HParams,
-) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
-    """Out-of-fold reply scores, cross-fitted predictions, and thresholds on all OOF scores.
-
-    Predictions for fold f use thresholds chosen on the OOF scores of the other folds, so the
-    reported CV score does not select thresholds on the texts it is measured on.
-    """
-    n = len(rows)
-    oof = np.zeros((n, len(THEMES)), dtype=np.float32)
-    fold_list = folds(n)
-    for test in fold_list:
-        train_mask = ~np.isin(seg.owner, test)
-        x_train = seg.x[train_mask] if hp.use_cues else seg.emb[train_mask]
-        owner = seg.owner[train_mask]
-        w, b = fit_heads(x_train, owner, y, hp)
-        oof[test] = reply_scores(seg, test, w, b, hp.use_cues, n)[test]
-    pred = np.zeros_like(y)
-    for test in fold_list:
-        other = np.setdiff1d(np.arange(n), test)
-        for j in range(len(THEMES)):
-            t = best_threshold(oof[other, j], y[other, j])
-            pred[test, j] = oof[test, j] >= t
-    thresholds = np.array(
-        [best_threshold(oof[:, j], y[:, j]) for j in range(len(THEMES))], dtype=np.float32
-    )
-    return oof, pred, thresholds
 
 
 def report(
@@ -469,7 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="training/themes/*.jsonl")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
-    parser.add_argument("--quick", action="store_true", help="tiny grid (for a smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="one network, few epochs, no validation (smoke test)"
+    )
     args = parser.parse_args(argv)
 
     rows = load_rows(args.data)
@@ -477,102 +400,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no training rows under {args.data}", file=sys.stderr)
         return 1
     y = label_matrix(rows)
-    print(
-        f"{len(rows)} training texts, {int(y.sum())} labels, langs {sorted({r.lang for r in rows})}"
-    )
-    cache = EmbeddingCache(SentenceEncoder(cache_size=0))
+    authors = sorted({r.source for r in rows})
+    print(f"{len(rows)} training texts by {len(authors)} authors, {int(y.sum())} labels")
+    encoder = SentenceEncoder(cache_size=0)
+    feats = featurize([r.text for r in rows], encoder)
+    hp = HParams(epochs=3, members=1) if args.quick else HParams()
 
-    if args.quick:
-        grid = [HParams(0.01, False, True, True, True, False, True, True, True, False)]
-    else:
-        # Explored earlier (see training/README.md): cue features and the multi-instance step
-        # always helped, class balancing did not; the grid keeps what still varies.
-        # segmentations: (clauses, whole-reply segment, sentences); whole-only embeds each
-        # text once, sentences+whole twice (twice the encoder time)
-        # Explored before (see training/README.md): sentence/clause segments with or without a
-        # whole-reply segment, pooled or not, and whole-reply only. Whole-reply classification
-        # was best on both CV and cross-file; it is computed in one pooled pass per reply that
-        # also yields sentence embeddings, used only to pick each theme's evidence sentence.
-        grid = [
-            HParams(c, False, True, True, True, False, True, True, True, False)
-            for c in (0.003, 0.01, 0.03)
-        ]
-    segmented: dict[tuple[bool, ...], Segmented] = {}
-    results: list[tuple[float, float, float, HParams]] = []
-    part_preds: dict[HParams, npt.NDArray[np.bool_] | None] = {}
-    para = np.array(["paraphrase" in r.tags for r in rows])
-    scored: list[tuple[float, HParams, FloatArray, npt.NDArray[np.bool_], FloatArray]] = []
-    for hp in grid:
-        key = (hp.clauses, hp.whole, hp.sentences, hp.pooled, hp.exact_whole, hp.classify_parts)
-        if key not in segmented:
-            segmented[key] = segment_rows(rows, hp.segment_config(), cache)
-            cache.save()
-        oof, pred, thresholds = cross_validate(rows, segmented[key], y, hp)
-        f1 = prf(pred, y)["f1"]
-        f1_para = prf(pred[para], y[para])["f1"] if para.any() else float("nan")
-        part_pred = cross_part(rows, segmented[key], y, hp, oof)
-        part_preds[hp] = part_pred
-        f1_part = prf(part_pred, y)["f1"] if part_pred is not None else f1
-        results.append((f1, f1_para, f1_part, hp))
-        print(
-            f"CV micro-F1 {f1:.4f}  paraphrase {f1_para:.4f}  cross-file {f1_part:.4f}  {hp}",
-            flush=True,
-        )
-        scored.append(((f1 + f1_part) / 2, hp, oof, pred, thresholds))
-    top = max(s[0] for s in scored)
-    # prefer the cheaper configuration (no whole-reply segment) when it is about as good
-    candidates = [s for s in scored if s[0] >= top - SPEED_MARGIN]
-    # prefer: cheap (one encoder pass per reply), then sentence-level (gives evidence sentences)
-    best = max(candidates, key=lambda s: (s[1].cheap, s[1].sentences, s[0]))
-    score, hp, oof, pred, thresholds = best
-    f1 = prf(pred, y)["f1"]
-    print(f"best: {hp} CV micro-F1 {f1:.4f} (selection score {score:.4f})")
+    validation: dict[str, Any] = {}
+    sentence_weight = 0.2
+    if not args.quick:
+        scores = leave_one_author_out(rows, feats, y, hp)
+        per_weight = {}
+        for w, s in scores.items():
+            per_author = [
+                prf(s[[r.source == a for r in rows]] >= 0.5, y[[r.source == a for r in rows]])["f1"]
+                for a in authors
+            ]
+            per_weight[w] = float(np.mean(per_author))
+            print(f"sentence weight {w}: mean out-of-author micro-F1 {per_weight[w]:.4f}")
+        sentence_weight = max(per_weight, key=lambda w: (round(per_weight[w], 3), -w))
+        best = scores[sentence_weight] >= 0.5
+        validation = {
+            "protocol": "leave-one-author-out (one training file = one author)",
+            "mean_over_authors_micro_f1": round(per_weight[sentence_weight], 4),
+            "by_author": {
+                a: prf(best[[r.source == a for r in rows]], y[[r.source == a for r in rows]])
+                for a in authors
+            },
+            "pooled": report(rows, best, y),
+            "sentence_weights": {str(w): round(f, 4) for w, f in per_weight.items()},
+        }
 
-    seg = segmented[
-        (hp.clauses, hp.whole, hp.sentences, hp.pooled, hp.exact_whole, hp.classify_parts)
-    ]
-    x = seg.x if hp.use_cues else seg.emb
-    w, b = fit_heads(x, seg.owner, y, hp)
+    model = fit_model(feats.whole, y, hp)
+    object.__setattr__(model, "sentence_weight", sentence_weight)
+    cache = EmbeddingCache(encoder)
     extra_threshold = calibrate_extra_threshold(rows, cache)
     cache.save()
-    cv = report(rows, pred, y)
-    metadata = {
-        "trained_at": dt.datetime.now(dt.UTC).date().isoformat(),
-        "training_files": sorted(Path(p).name for p in glob.glob(str(ROOT / args.data))),
-        "training_size": len(rows),
-        "training_langs": sorted({r.lang for r in rows}),
-        "hyper_parameters": {
-            "C": hp.c,
-            "clauses": hp.clauses,
-            "whole": hp.whole,
-            "sentences": hp.sentences,
-            "pooled": hp.pooled,
-            "exact_whole": hp.exact_whole,
-            "classify_parts": hp.classify_parts,
-            "use_cues": hp.use_cues,
-            "mil": hp.mil,
-            "balanced": hp.balanced,
+    object.__setattr__(model, "extra_threshold", extra_threshold)
+    object.__setattr__(
+        model,
+        "metadata",
+        {
+            "trained_at": dt.datetime.now(dt.UTC).date().isoformat(),
+            "training_files": [Path(p).name for p in sorted(glob.glob(str(ROOT / args.data)))],
+            "training_size": len(rows),
+            "training_langs": sorted({r.lang for r in rows}),
+            "hyper_parameters": vars(hp) | {"sentence_weight": sentence_weight},
+            "validation": validation,
         },
-        "cv": cv,
-        "cv_folds": N_FOLDS,
-        "cross_file": report(rows, part_preds[hp], y) if part_preds.get(hp) is not None else None,
-        "grid": [
-            {"hp": vars(h), "cv_micro_f1": f, "cv_paraphrase_f1": fp, "cross_file_micro_f1": fx}
-            for f, fp, fx, h in results
-        ],
-    }
-    model = ThemeModel(
-        themes=THEMES,
-        weights=w,
-        bias=b,
-        thresholds=thresholds,
-        segment_config=hp.segment_config(),
-        use_cues=hp.use_cues,
-        extra_threshold=extra_threshold,
-        metadata=metadata,
     )
     model.save(args.out)
-    print(json.dumps({"cv_micro": cv["micro"], "by_tag": cv["by_tag"]}, indent=1))
+    if validation:
+        print(json.dumps({"validation": validation["pooled"]["micro"]}, indent=1))
     print(f"wrote {args.out / 'themes.npz'}")
     return 0
 

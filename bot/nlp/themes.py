@@ -11,10 +11,12 @@ cross-validation on ``training/themes`` (``scripts/train_themes.py``) and stored
    from the same token features at almost no extra cost (see :mod:`bot.nlp.pooled`);
 3. each segment gets features ``[embedding | cue-lexicon features]`` (the lexicon marks cues
    inside a negation scope separately, which is how "I would not role-play this" is kept out of
-   ``rehearse``), and one logistic-regression head per theme scores it (plain numpy);
-4. a reply's score for a theme is the max over its classifying segments (all segments, or with
-   ``classify_parts=False`` - the shipped choice - the whole-reply segment only); the theme is
-   assigned when the score reaches the per-theme threshold chosen by cross-validation;
+   ``rehearse``), and the theme heads score it: a small ensemble of one-hidden-layer networks
+   (ReLU, one sigmoid output per theme; plain numpy), averaged;
+4. a reply's score for a theme blends its whole-reply score with its best sentence:
+   ``(1 - sentence_weight) * whole + sentence_weight * max(sentences)`` (a strategy stated in one
+   sentence of a long reply is diluted in the whole-reply embedding); a one-sentence reply's
+   score is its sentence's. The theme is assigned when the score reaches its threshold;
 5. each assigned theme's *evidence* is the reply sentence whose segment scores highest for it.
 
 Custom themes (``extra_themes``: id -> example phrases) need no training: a reply carries such a
@@ -65,9 +67,6 @@ class SegmentConfig:
     pooled: bool = False
     #: with ``pooled``: one sequence per reply (exact whole-reply embedding, pooled parts)
     exact_whole: bool = False
-    #: False: only the whole-reply segment (or a reply's single segment) is classified; the
-    #: other segments only pick the evidence sentence of each assigned theme
-    classify_parts: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """JSON-serialisable form (stored in the model file)."""
@@ -78,7 +77,6 @@ class SegmentConfig:
             "sentences": self.sentences,
             "pooled": self.pooled,
             "exact_whole": self.exact_whole,
-            "classify_parts": self.classify_parts,
         }
 
     @classmethod
@@ -91,7 +89,6 @@ class SegmentConfig:
             sentences=bool(data.get("sentences", True)),
             pooled=bool(data.get("pooled", False)),
             exact_whole=bool(data.get("exact_whole", False)),
-            classify_parts=bool(data.get("classify_parts", True)),
         )
 
 
@@ -180,16 +177,6 @@ def embed_segments(
     return EmbeddedSegments(segs, np.asarray(owner, dtype=np.int64), sources, emb)
 
 
-def classification_mask(embedded: EmbeddedSegments, config: SegmentConfig) -> npt.NDArray[np.bool_]:
-    """Which segments decide a reply's themes (all, or whole-reply/single segments only)."""
-    n = len(embedded.segments)
-    if config.classify_parts or n == 0:
-        return np.ones(n, dtype=bool)
-    counts = np.bincount(embedded.owners, minlength=int(embedded.owners.max()) + 1)
-    whole = np.array([src == "" for src in embedded.sources], dtype=bool)
-    return whole | (counts[embedded.owners] == 1)
-
-
 def features(segments: Sequence[str], embeddings: FloatArray, use_cues: bool) -> FloatArray:
     """Feature matrix ``(len(segments), d)``: embeddings, then cue features if ``use_cues``."""
     if not use_cues:
@@ -206,20 +193,44 @@ def _sigmoid(x: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True, slots=True)
 class ThemeModel:
-    """Trained heads: ``weights`` (d, k), ``bias`` (k,), ``thresholds`` (k,), theme ids (k)."""
+    """Trained theme heads: an ensemble of ``m`` one-hidden-layer networks over ``d`` features.
+
+    ``hidden_weights`` (m, d, h) and ``hidden_bias`` (m, h) include the feature standardisation;
+    ``output_weights`` (m, h, k) and ``output_bias`` (m, k) give one logit per theme (``themes``,
+    k ids). ``thresholds`` (k,) apply to the blended reply score (see the module docstring).
+    """
 
     themes: tuple[str, ...]
-    weights: FloatArray
-    bias: FloatArray
+    hidden_weights: FloatArray
+    hidden_bias: FloatArray
+    output_weights: FloatArray
+    output_bias: FloatArray
     thresholds: FloatArray
+    sentence_weight: float = 0.0
     segment_config: SegmentConfig = field(default_factory=SegmentConfig)
     use_cues: bool = True
     extra_threshold: float = DEFAULT_EXTRA_THRESHOLD
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def n_features(self) -> int:
+        """Width ``d`` of the feature rows the heads take."""
+        return int(self.hidden_weights.shape[1])
+
     def scores(self, x: FloatArray) -> FloatArray:
         """Per-segment probabilities ``(n, k)`` for a feature matrix ``x`` ``(n, d)``."""
-        return _sigmoid(x @ self.weights + self.bias)
+        out = np.zeros((x.shape[0], len(self.themes)), dtype=np.float32)
+        for w1, b1, w2, b2 in zip(
+            self.hidden_weights,
+            self.hidden_bias,
+            self.output_weights,
+            self.output_bias,
+            strict=True,
+        ):
+            hidden = np.maximum(x @ w1 + b1, 0.0)
+            out += _sigmoid(hidden @ w2 + b2)
+        out /= len(self.hidden_weights)
+        return out
 
     def save(self, directory: Path) -> None:
         """Write ``themes.npz`` (arrays + config) and ``themes.json`` (human-readable metadata)."""
@@ -228,12 +239,15 @@ class ThemeModel:
             "segment": self.segment_config.to_json(),
             "use_cues": self.use_cues,
             "extra_threshold": self.extra_threshold,
+            "sentence_weight": self.sentence_weight,
         }
         np.savez_compressed(
             directory / MODEL_FILE,
             themes=np.array(self.themes),
-            weights=self.weights.astype(np.float32),
-            bias=self.bias.astype(np.float32),
+            hidden_weights=self.hidden_weights.astype(np.float16),
+            hidden_bias=self.hidden_bias.astype(np.float32),
+            output_weights=self.output_weights.astype(np.float32),
+            output_bias=self.output_bias.astype(np.float32),
             thresholds=self.thresholds.astype(np.float32),
             config=np.array(json.dumps(config, sort_keys=True)),
         )
@@ -254,9 +268,12 @@ class ThemeModel:
             config = json.loads(str(z["config"]))
             model = cls(
                 themes=themes,
-                weights=np.asarray(z["weights"], dtype=np.float32),
-                bias=np.asarray(z["bias"], dtype=np.float32),
+                hidden_weights=np.asarray(z["hidden_weights"], dtype=np.float32),
+                hidden_bias=np.asarray(z["hidden_bias"], dtype=np.float32),
+                output_weights=np.asarray(z["output_weights"], dtype=np.float32),
+                output_bias=np.asarray(z["output_bias"], dtype=np.float32),
                 thresholds=np.asarray(z["thresholds"], dtype=np.float32),
+                sentence_weight=float(config.get("sentence_weight", 0.0)),
                 segment_config=SegmentConfig.from_json(config.get("segment", {})),
                 use_cues=bool(config.get("use_cues", True)),
                 extra_threshold=float(config.get("extra_threshold", DEFAULT_EXTRA_THRESHOLD)),
@@ -271,11 +288,37 @@ class ThemeModel:
         return model
 
 
+def blend_reply_scores(
+    segment_scores: FloatArray,
+    owners: npt.NDArray[np.int64],
+    sources: Sequence[str],
+    n_texts: int,
+    sentence_weight: float,
+) -> FloatArray:
+    """Reply scores ``(n_texts, k)`` from segment scores (see step 4 of the module docstring).
+
+    A reply's whole-reply segment has source ``""``; a reply with a single segment (no separate
+    whole) uses it as both. Shared by training and inference.
+    """
+    k = segment_scores.shape[1]
+    whole = np.zeros((n_texts, k), dtype=np.float32)
+    best = np.full((n_texts, k), -1.0, dtype=np.float32)
+    counts = np.bincount(owners, minlength=n_texts)
+    is_whole = np.array([src == "" for src in sources], dtype=bool) | (counts[owners] == 1)
+    whole[owners[is_whole]] = segment_scores[is_whole]
+    parts = ~is_whole
+    np.maximum.at(best, owners[parts], segment_scores[parts])
+    has_parts = best[:, 0] >= 0.0
+    out = whole.copy()
+    out[has_parts] = (1.0 - sentence_weight) * whole[has_parts] + sentence_weight * best[has_parts]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Scored:
     """Intermediate results of one batch."""
 
-    scores: FloatArray  # (n_texts, k) max over segments
+    scores: FloatArray  # (n_texts, k) blended reply scores
     segments: list[str]
     sources: list[str]  # sentence of each segment, "" for a whole-text segment
     owners: npt.NDArray[np.int64]  # text index of each segment
@@ -309,7 +352,7 @@ class ThemeClassifier:
         return segs, owner, sources
 
     def reply_scores(self, texts: Sequence[str]) -> FloatArray:
-        """Max-over-segments probability per text and theme, ``(len(texts), k)``."""
+        """Blended probability per text and theme, ``(len(texts), k)`` (module docstring)."""
         return self._score(texts)[0]
 
     def _score(self, texts: Sequence[str]) -> _Scored:
@@ -325,23 +368,10 @@ class ThemeClassifier:
         if not segs:
             empty = np.zeros((0, k), dtype=np.float32)
             return _Scored(out, segs, sources, owners, empty, emb)
-        mask = classification_mask(embedded, self.model.segment_config)
-        seg_scores = np.empty((len(segs), k), dtype=np.float32)
-        if mask.all():
-            seg_scores[:] = self.model.scores(features(segs, emb, self.model.use_cues))
-        else:
-            # cue features only where they decide; evidence-only segments are ranked on the
-            # embedding part of the heads (cheaper, and only their order matters)
-            cls_idx = np.flatnonzero(mask)
-            cls_segs = [segs[i] for i in cls_idx]
-            seg_scores[cls_idx] = self.model.scores(
-                features(cls_segs, emb[cls_idx], self.model.use_cues)
-            )
-            rest = np.flatnonzero(~mask)
-            if len(rest):
-                w = self.model.weights[: emb.shape[1]]
-                seg_scores[rest] = _sigmoid(emb[rest] @ w + self.model.bias)
-        np.maximum.at(out, owners[mask], seg_scores[mask])
+        seg_scores = self.model.scores(features(segs, emb, self.model.use_cues))
+        out = blend_reply_scores(
+            seg_scores, owners, sources, len(texts), self.model.sentence_weight
+        )
         return _Scored(out, segs, sources, owners, seg_scores, emb)
 
     def classify(

@@ -30,6 +30,8 @@ def test_themes_fixed_order() -> None:
 def test_shipped_model_matches_taxonomy() -> None:
     model = ThemeModel.load()
     assert model.themes == THEMES
-    assert model.weights.shape[1] == len(THEMES)
+    members, d, hidden = model.hidden_weights.shape
+    assert model.output_weights.shape == (members, hidden, len(THEMES))
+    assert model.n_features == d
     assert model.thresholds.shape == (len(THEMES),)
     assert model.metadata.get("training_size", 0) > 0
