@@ -44,10 +44,11 @@ from bot.services.privacy import PrivacyService
 
 log = logging.getLogger(__name__)
 
-#: Replies analysed in one call of the analyzer at most. From 16 up the encoder splits a batch
-#: over both cores; measured on the 2-core machine, 32 per call cost the least CPU per reply
-#: (~9% less than 200, ~20% less than 64).
-ANALYSIS_BATCH = 32
+#: Replies analysed in one call of the analyzer at most. Each call has a fixed cost (with the
+#: ensemble theme heads ~15 ms, whatever the batch), so CPU per reply on 2 cores measured
+#: 5.4 ms at 32, 3.0-3.5 at 64, 2.7 at 128, 2.5 at 200 (with the former linear heads: 2.1 at
+#: 32, 2.3 at 200). The encoder splits batches of 16 and more over both cores.
+ANALYSIS_BATCH = 128
 #: Strategies stored in one transaction at most.
 STORAGE_BATCH = 256
 #: How long a reply waits at most for the replies that are still on their way to analysis

@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 #: Replies recorded concurrently. A burst of thousands of replies otherwise queues thousands of
 #: database statements ahead of every interaction, which then misses Discord's 3 s deadline;
 #: the rest wait here, in arrival order, without touching the database. The service batches
-#: the replies in flight (analysis, storage), so this also bounds its batches: with 64, one
-#: batch of ~32 is analysed while the next are read and stored. Measured with
-#: scripts/benchmark.py (live, 2 cores, half of them taken by other work): 8 -> 235/s,
-#: 64 -> 430/s; a /guidance summary during the burst still takes < 75 ms (p99).
-RECORDING_AT_ONCE = 64
+#: the replies in flight (analysis, storage), so this also bounds its batches: with 256, one
+#: batch of ~128 (``ANALYSIS_BATCH``) is analysed while the next are read and stored. Measured
+#: with scripts/benchmark.py (live, 2 cores, half of them taken by other work), ensemble theme
+#: heads: 64 (batches of 32) -> 195/s, 256 (batches of 128) -> 337/s; a /guidance summary
+#: during the burst still takes < 80 ms (p99 60 ms).
+RECORDING_AT_ONCE = 256
 
 
 def observed(message: discord.Message, guild_id: int) -> ObservedMessage:
