@@ -7,10 +7,10 @@ Usage::
 Input lines: ``{"id", "lang", "text", "themes", ["tags"]}`` (``--data`` may be a glob).
 Prints micro precision/recall/F1 overall, per theme, per tag (paraphrase, negation, multi,
 none, ...) and per language, the share of theme-less texts that got no theme, language-ID
-accuracy on texts of >= 5 words, and, for comparison, the cross-validated training score stored
-in ``bot/nlp/models/themes.json``. ``--bench`` also measures ``Analyzer.analyze`` throughput on
-batches of 64 replies of 2-4 sentences and the resident memory after loading.
-Never used for tuning: hyper-parameters come from cross-validation on the training data.
+accuracy on texts of >= 5 words, and, for comparison, the leave-one-author-out training score
+stored in ``bot/nlp/models/themes.json``. ``--bench`` also measures ``Analyzer.analyze``
+throughput on batches of 64 replies of 2-4 sentences and the resident memory after loading.
+Never used for tuning: hyper-parameters come from leave-one-author-out on the training data.
 """
 
 from __future__ import annotations
@@ -200,9 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "protocol": meta.get("validation", {}).get("protocol"),
         "training_size": meta.get("training_size"),
         "hyper_parameters": meta.get("hyper_parameters"),
-        "mean_over_authors_micro_f1": meta.get("validation", {}).get(
-            "mean_over_authors_micro_f1"
-        ),
+        "mean_over_authors_micro_f1": meta.get("validation", {}).get("mean_over_authors_micro_f1"),
         "micro": pooled.get("micro"),
         "per_theme": pooled.get("per_theme"),
         "by_tag": pooled.get("by_tag"),

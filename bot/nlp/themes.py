@@ -368,7 +368,9 @@ class ThemeClassifier:
         if not segs:
             empty = np.zeros((0, k), dtype=np.float32)
             return _Scored(out, segs, sources, owners, empty, emb)
-        seg_scores = self.model.scores(features(segs, emb, self.model.use_cues))
+        x = features(segs, emb, self.model.use_cues)
+        with self.encoder.single_threaded_blas():
+            seg_scores = self.model.scores(x)
         out = blend_reply_scores(
             seg_scores, owners, sources, len(texts), self.model.sentence_weight
         )
