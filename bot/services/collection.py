@@ -44,10 +44,10 @@ from bot.services.privacy import PrivacyService
 
 log = logging.getLogger(__name__)
 
-#: Replies analysed in one call of the analyzer at most. Each call has a fixed cost (with the
-#: ensemble theme heads ~15 ms, whatever the batch), so CPU per reply on 2 cores measured
-#: 5.4 ms at 32, 3.0-3.5 at 64, 2.7 at 128, 2.5 at 200 (with the former linear heads: 2.1 at
-#: 32, 2.3 at 200). The encoder splits batches of 16 and more over both cores.
+#: Replies analysed in one call of the analyzer at most. Larger batches amortize each call's
+#: fixed costs (thread hand-off, theme heads): measured on 2 cores, CPU per reply ~2.3 ms at
+#: 32 and ~2.15 at 128-200 (while the heads briefly cost ~15 ms a call: 5.4 at 32, 2.7 at 128).
+#: The encoder splits batches of 16 and more over both cores.
 ANALYSIS_BATCH = 128
 #: Strategies stored in one transaction at most.
 STORAGE_BATCH = 256

@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 #: the rest wait here, in arrival order, without touching the database. The service batches
 #: the replies in flight (analysis, storage), so this also bounds its batches: with 256, one
 #: batch of ~128 (``ANALYSIS_BATCH``) is analysed while the next are read and stored. Measured
-#: with scripts/benchmark.py (live, 2 cores, half of them taken by other work), ensemble theme
-#: heads: 64 (batches of 32) -> 195/s, 256 (batches of 128) -> 337/s; a /guidance summary
-#: during the burst still takes < 80 ms (p99 60 ms).
+#: with scripts/benchmark.py (live, 2 cores, half of them taken by other work): 8 -> ~235/s,
+#: 64 (batches of 32) -> ~380/s, 256 (batches of 128) -> ~405/s; a /guidance summary during
+#: the burst still takes < 50 ms (p99).
 RECORDING_AT_ONCE = 256
 
 
