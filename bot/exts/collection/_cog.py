@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 #: the replies in flight (analysis, storage), so this also bounds its batches: with 256, one
 #: batch of ~128 (``ANALYSIS_BATCH``) is analysed while the next are read and stored. Measured
 #: with scripts/benchmark.py (live, 2 cores, half of them taken by other work): 8 -> ~235/s,
-#: 64 (batches of 32) -> ~380/s, 256 (batches of 128) -> ~405/s; a /guidance summary during
-#: the burst still takes < 50 ms (p99).
+#: 64 (batches of 32) -> ~380/s, 256 (batches of 128) -> ~405/s (~600/s on an idle machine);
+#: a /guidance summary during the burst took p99 < 50 ms with half the machine busy, ~150 ms
+#: idle (the analysis thread then holds the GIL longer): far from the 3 s deadline.
 RECORDING_AT_ONCE = 256
 
 
