@@ -225,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{cv['mean_over_authors_micro_f1']:.3f}"
         )
     dev = report.get("dev")
+    name = Path(args.data).stem if "*" not in args.data else args.data
     if dev is None:
         print(f"no rows in {args.data}")
     else:
@@ -235,12 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         rows_by_theme = {t: dev["per_theme"][t] for t in THEMES}
         if cv["per_theme"]:
-            print("\n  per theme: dev F1 / out-of-author F1")
+            print(f"\n  per theme: {name} F1 / out-of-author F1")
             for t in THEMES:
                 print(f"  {t:<18} {rows_by_theme[t]['f1']:.3f} / {cv['per_theme'][t]['f1']:.3f}")
-        _print_table("per theme (dev)", rows_by_theme)
-        _print_table("by tag (dev)", dev["by_tag"])
-        _print_table("by language (dev)", dev["by_lang"])
+        _print_table(f"per theme ({name})", rows_by_theme)
+        _print_table(f"by tag ({name})", dev["by_tag"])
+        _print_table(f"by language ({name})", dev["by_lang"])
         tl = dev["themeless_rows"]
         print(f"\ntheme-less texts left empty: {tl['predicted_empty']}/{tl['rows']}")
         lang = dev["language"]
