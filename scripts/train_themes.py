@@ -75,7 +75,7 @@ class HParams:
     weight_decay: float = 1e-4
     dropout: float = 0.2
     batch: int = 64
-    members: int = 3
+    members: int = 5
 
 
 @dataclass(frozen=True)
