@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -123,7 +123,7 @@ class CollectionService:
         self._privacy = privacy
         self._analyzer = analyzer
         self._clock = clock
-        self._dilemma_themes: dict[int, dict[str, tuple[str, ...]]] = {}
+        self._dilemma_themes: dict[int, ThemesKey] = {}
         self._analyses: Batcher[ThemesKey, str, Analysis] = Batcher(
             self._analyze_batch,
             max_batch=analysis_batch,
@@ -401,24 +401,27 @@ class CollectionService:
         """What the guild's members contributed on ``topic``, counted now."""
         return await self._store.topic_stats(guild_id, topic)
 
-    async def _extra_themes(self, post: Post | None) -> dict[str, tuple[str, ...]] | None:
-        """The post's dilemma's own themes (``id -> cues``); cached, dilemmas never change."""
+    async def _themes_key(self, post: Post | None) -> ThemesKey:
+        """The post's dilemma's own themes as a batching key (empty if none); cached, dilemmas
+        never change."""
         if post is None:
-            return None
+            return ()
         if post.dilemma_id not in self._dilemma_themes:
             for entry in await self._store.queue(post.guild_id, statuses=None):
-                self._dilemma_themes[entry.id] = entry.dilemma.theme_cues()
-        return self._dilemma_themes.get(post.dilemma_id) or None
+                cues = entry.dilemma.theme_cues()
+                self._dilemma_themes[entry.id] = tuple(
+                    sorted((theme, tuple(phrases)) for theme, phrases in cues.items())
+                )
+        return self._dilemma_themes.get(post.dilemma_id, ())
 
     async def _analyze(self, texts: Sequence[str], post: Post | None) -> list[Analysis]:
         """Language and themes of each text (with the post's dilemma's own themes), in batches
-        of the analysis batcher (shared with concurrent callers); see :meth:`_run_analyzer`."""
+        of the analysis batcher (shared with concurrent callers); see :meth:`_analyze_batch`."""
         if not texts:
             return []
         if self._analyzer is None:
             return [Analysis() for _ in texts]
-        key = _themes_key(await self._extra_themes(post))
-        return await self._analyses.submit_many(key, texts)
+        return await self._analyses.submit_many(await self._themes_key(post), texts)
 
     async def _analysis(self, ticket: AnalysisTicket, text: str, post: Post | None) -> Analysis:
         """One text's analysis, batched with the texts of concurrent callers whose dilemmas
@@ -426,21 +429,16 @@ class CollectionService:
         if self._analyzer is None:
             ticket.withdraw()
             return Analysis()
-        key = _themes_key(await self._extra_themes(post))
-        return await ticket.submit(key, text)
-
-    async def _analyze_batch(self, key: ThemesKey, texts: list[str]) -> list[Analysis]:
-        return await self._run_analyzer(texts, dict(key) or None)
+        return await ticket.submit(await self._themes_key(post), text)
 
     async def _add_batch(self, _: None, new: list[NewStrategy]) -> list[Strategy | None]:
         return await self._store.add_strategies(new)
 
-    async def _run_analyzer(
-        self, texts: Sequence[str], extra: Mapping[str, Sequence[str]] | None
-    ) -> list[Analysis]:
-        """The analyzer's results, in a worker thread; undetermined when it fails (the
-        strategies are stored all the same)."""
+    async def _analyze_batch(self, key: ThemesKey, texts: list[str]) -> list[Analysis]:
+        """The analyzer's results for one batch (with the dilemma's own themes ``key``), in a
+        worker thread; undetermined when it fails (the strategies are stored all the same)."""
         assert self._analyzer is not None
+        extra = dict(key) or None
         try:
             results = await asyncio.to_thread(self._analyzer.analyze, list(texts), extra)
         except Exception:
@@ -454,10 +452,6 @@ class CollectionService:
             )
             for r in results
         ]
-
-
-def _themes_key(extra: Mapping[str, Sequence[str]] | None) -> ThemesKey:
-    return tuple(sorted((theme, tuple(cues)) for theme, cues in (extra or {}).items()))
 
 
 def _new_strategy(
