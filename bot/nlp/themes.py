@@ -338,19 +338,6 @@ class ThemeClassifier:
         """Shipped model + a (new or given) sentence encoder."""
         return cls(ThemeModel.load(), encoder or SentenceEncoder())
 
-    def segment_batch(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[str]]:
-        """All segments of ``texts`` (flattened), per segment the index of its text, and the
-        sentence it comes from ("" for a whole-text segment)."""
-        segs: list[str] = []
-        owner: list[int] = []
-        sources: list[str] = []
-        for i, text in enumerate(texts):
-            parts, srcs = segment_sources(text, self.model.segment_config)
-            segs.extend(parts)
-            sources.extend(srcs)
-            owner.extend([i] * len(parts))
-        return segs, owner, sources
-
     def reply_scores(self, texts: Sequence[str]) -> FloatArray:
         """Blended probability per text and theme, ``(len(texts), k)`` (module docstring)."""
         return self._score(texts)[0]
