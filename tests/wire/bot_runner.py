@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -19,15 +20,55 @@ from bot.__main__ import load_starter_catalog
 from bot.settings import database_backend, database_path
 from bot.storage import open_repository
 
-from .test_bot_process import BOT_VARIABLES, REPO_ROOT, BotProcess
-
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
 
     from .fake_discord import FakeDiscord
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WAIT = 10.0
+# Variables the bot reads; never inherited from the developer's shell.
+BOT_VARIABLES = ("DISCORD_", "DATABASE_URL", "DEV_GUILD_ID", "LOG_LEVEL", "DEFAULT_LOCALE")
 TOPIC = "confidentiality"
 PROBLEM = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback")
+
+
+class BotProcess:
+    """A running ``python -m bot`` whose combined stdout/stderr is collected line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._pump = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        return "\n".join(self.lines)
+
+    def tail(self, count: int = 40) -> str:
+        """The last ``count`` lines, for failure messages."""
+        return "\n".join(self.lines[-count:])
+
+    async def terminate(self) -> int:
+        """SIGTERM, wait up to 10 s (then SIGKILL); return the exit code."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout=WAIT)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
+        finally:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pump, timeout=WAIT)
+        return code
 
 
 @contextlib.asynccontextmanager

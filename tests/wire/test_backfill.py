@@ -17,9 +17,10 @@ import pytest
 from bot.__main__ import load_starter_catalog
 from bot.storage.sqlite import SqliteRepository
 
+from .bot_runner import WAIT
 from .fake_discord import FakeDiscord
 from .spec import assert_requests_valid
-from .test_bot_process import WAIT, bot_process
+from .test_bot_process import bot_process
 
 if TYPE_CHECKING:
     from .spec import SpecValidator

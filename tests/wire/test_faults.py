@@ -19,13 +19,12 @@ import pytest
 
 from tests.storage.contract.conftest import POSTGRES_URL, fresh_schema
 
-from .bot_runner import open_post_on_thread, problems, run_bot, wait_for_strategies
+from .bot_runner import WAIT, open_post_on_thread, problems, run_bot, wait_for_strategies
 from .fake_discord import FakeDiscord, Op
-from .test_bot_process import WAIT
 
 if TYPE_CHECKING:
+    from .bot_runner import BotProcess
     from .fake_discord import JSON, InteractionHandle
-    from .test_bot_process import BotProcess
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import discord
 import pytest
 
+from .bot_runner import WAIT
 from .fake_discord import FakeDiscord
 from .spec import assert_requests_valid
-from .test_bot_process import WAIT, bot_process
+from .test_bot_process import bot_process
 
 if TYPE_CHECKING:
     from .spec import SpecValidator
