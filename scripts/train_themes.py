@@ -42,19 +42,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.domain.taxonomy import THEMES  # noqa: E402
-from bot.nlp.embedding import SentenceEncoder  # noqa: E402
-from bot.nlp.lexicon import N_CUE_FEATURES, cue_features, has_negation  # noqa: E402
+from bot.nlp.embedding import EMBEDDING_DIM, SentenceEncoder  # noqa: E402
+from bot.nlp.lexicon import N_CUE_FEATURES, cue_features  # noqa: E402
 from bot.nlp.themes import (  # noqa: E402
     DEFAULT_EXTRA_THRESHOLD,
     SegmentConfig,
     ThemeModel,
     blend_reply_scores,
     embed_segments,
-    segment,
 )
 
 FloatArray = npt.NDArray[np.float32]
-CACHE = ROOT / ".cache" / "use_embeddings.npz"
 SEGMENT_CACHE = ROOT / ".cache" / "theme_segments.pkl"
 MODEL_DIR = ROOT / "bot" / "nlp" / "models"
 SEED = 13
@@ -117,39 +115,6 @@ def load_rows(pattern: str) -> list[Row]:
                 )
             )
     return rows
-
-
-class EmbeddingCache:
-    """Disk cache text -> embedding under ``.cache/`` (keyed by SHA-1 of the text)."""
-
-    def __init__(self, encoder: SentenceEncoder) -> None:
-        self.encoder = encoder
-        self.vectors: dict[str, FloatArray] = {}
-        if CACHE.exists():
-            with np.load(CACHE, allow_pickle=False) as z:
-                for key, vec in zip(z["keys"], z["vectors"], strict=True):
-                    self.vectors[str(key)] = vec
-        self.dirty = False
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-    def embed(self, texts: Sequence[str]) -> FloatArray:
-        missing = sorted({t for t in texts if self.key(t) not in self.vectors})
-        if missing:
-            vecs = self.encoder.encode(missing)
-            for t, v in zip(missing, vecs, strict=True):
-                self.vectors[self.key(t)] = v
-            self.dirty = True
-        return np.stack([self.vectors[self.key(t)] for t in texts]).astype(np.float32)
-
-    def save(self) -> None:
-        if not self.dirty:
-            return
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        keys = sorted(self.vectors)
-        np.savez(CACHE, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
 
 
 @dataclass
@@ -339,24 +304,21 @@ def report(
     return out
 
 
-def calibrate_extra_threshold(rows: Sequence[Row], cache: EmbeddingCache) -> float:
+def calibrate_extra_threshold(
+    rows: Sequence[Row], feats: Features, encoder: SentenceEncoder
+) -> float:
     """Similarity threshold for custom themes, simulated on the training set.
 
-    For each theme, 4 single-theme examples play the moderator's example phrases; the other
-    texts are matched by max cosine over their segments. Returns the lowest threshold whose mean
-    precision over themes is >= ``EXTRA_MIN_PRECISION`` (grid 0.30..0.80).
+    For each theme, 4 single-theme examples play the moderator's example phrases (embedded as
+    the bot embeds them); the other texts are matched as the bot matches them: max cosine over
+    their scored segments (sentences and whole text), segments with a negation excluded.
+    Returns the lowest threshold whose mean precision over themes is >= ``EXTRA_MIN_PRECISION``
+    (grid 0.30..0.80).
     """
     rng = np.random.default_rng(SEED)
-    config = SegmentConfig(clauses=True, whole=False)
-    seg_texts: list[str] = []
-    owner: list[int] = []
-    for i, r in enumerate(rows):
-        for s in segment(r.text, config):
-            seg_texts.append(s)
-            owner.append(i)
-    emb = cache.embed(seg_texts)
-    negated = np.array([has_negation(s) for s in seg_texts])
-    own = np.asarray(owner)
+    emb = feats.segments[:, :EMBEDDING_DIM]
+    negated = feats.segments[:, -1] > 0  # the cue features' "has a negation" column
+    own = feats.owners
     grid = np.round(np.arange(0.30, 0.81, 0.01), 2)
     f1s = np.zeros((len(THEMES), len(grid)))
     precisions = np.zeros((len(THEMES), len(grid)))
@@ -365,7 +327,7 @@ def calibrate_extra_threshold(rows: Sequence[Row], cache: EmbeddingCache) -> flo
         if len(cands) < 6:
             continue
         chosen = set(rng.choice(cands, size=4, replace=False).tolist())
-        pemb = cache.embed([rows[i].text for i in sorted(chosen)])
+        pemb = encoder.encode([rows[i].text for i in sorted(chosen)])
         sim = (emb @ pemb.T).max(axis=1)
         sim[negated] = -1.0
         best = np.full(len(rows), -1.0)
@@ -440,9 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = fit_model(feats.whole, y, hp)
     object.__setattr__(model, "sentence_weight", sentence_weight)
     object.__setattr__(model, "thresholds", np.full(len(THEMES), threshold, dtype=np.float32))
-    cache = EmbeddingCache(encoder)
-    extra_threshold = calibrate_extra_threshold(rows, cache)
-    cache.save()
+    extra_threshold = calibrate_extra_threshold(rows, feats, encoder)
     object.__setattr__(model, "extra_threshold", extra_threshold)
     object.__setattr__(
         model,
