@@ -12,6 +12,7 @@ author's own export only.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 
@@ -55,6 +56,8 @@ _SPANISH = re.compile(
 _BRAZILIAN = re.compile(r"(?:\(?\d{2}\)?\s?)?9\d{4}-\d{4}")
 _GROUP_SPLIT = re.compile(r"[ .\-/()+]+")
 # 1 000 000, 1.000.000: thousands (Spanish phone numbers such as 612 345 678 are tested first).
+# Ten digits or more only count as thousands when round (1 000 000 000): "351 912 345 678" is a
+# phone number typed without the plus, not 351 billion.
 _THOUSANDS = re.compile(r"\d{1,3}(?:([ .])\d{3})(?:\1\d{3})*")
 _DECIMAL = re.compile(r"\d+\.\d{1,2}")  # 1234567890.50
 _CURRENCY_BEFORE = re.compile(r"(?:[€$£¥]|\b(?:EUR|USD|BRL|R\$))\s?$")
@@ -66,6 +69,7 @@ _BARE_DIGITS = 9
 _DATE_DIGITS = 8
 #: A grouped run of this many digits is a number to mask (unless thousands, years or dates).
 _GROUPED_DIGITS = 10
+_LIST_STEP = 10  # "pages 120 121 122 123": each group at most this much above the last
 
 
 def mask(text: str) -> str:
@@ -137,16 +141,18 @@ def _looks_international(candidate: str, count: int) -> bool:
 
 
 def _ordinary_groups(candidate: str) -> bool:
-    """Thousands, a decimal, years, a date (range), numbered clauses, or short groups only
-    (scores)."""
+    """Round thousands, a decimal, years, a date (range), numbered clauses, short groups only
+    (scores) or a list counting up (pages 120 121 122). Called for runs of 10 digits or more."""
     groups = [group for group in _GROUP_SPLIT.split(candidate) if group]
     return (
-        bool(_THOUSANDS.fullmatch(candidate) or _DECIMAL.fullmatch(candidate))
+        bool(_THOUSANDS.fullmatch(candidate) and candidate.endswith("000"))
+        or bool(_DECIMAL.fullmatch(candidate))
         or all(_YEAR.fullmatch(group) for group in groups)
         or bool(_DATE.fullmatch(candidate))
         or _looks_like_date_range(candidate)
         or _is_dotted_clause(candidate)
         or all(len(group) <= 2 for group in groups)
+        or all(0 < int(b) - int(a) <= _LIST_STEP for a, b in itertools.pairwise(groups))
     )
 
 

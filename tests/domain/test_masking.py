@@ -53,6 +53,8 @@ def test_emails_are_masked(email: str) -> None:
         "49 (0)170 1234567",
         "(+49) 170 1234567",
         "55 11 91234 5678",
+        "351 912 345 678",
+        "33 612 345 678",
     ],
 )
 def test_phone_numbers_are_masked(phone: str) -> None:
