@@ -204,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "micro": pooled.get("micro"),
         "per_theme": pooled.get("per_theme"),
         "by_tag": pooled.get("by_tag"),
+        "encoder": meta.get("encoder"),
     }
     report["load_seconds"] = round(load_s, 2)
     report["max_rss_mb_after_load"] = round(rss_after_load_mb, 1)
@@ -223,6 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{cv['micro']['f1']:.3f} (P {cv['micro']['precision']:.3f} "
             f"R {cv['micro']['recall']:.3f}), mean over authors "
             f"{cv['mean_over_authors_micro_f1']:.3f}"
+        )
+    check = (cv.get("encoder") or {}).get("held_out_check")
+    if check:
+        print(
+            "encoder fine-tuned on the theme labels; on authors that neither encoder nor heads "
+            f"saw ({', '.join(check['held_out_authors'])}), mean micro-F1 with the published / "
+            f"tuned encoder: {check['published_encoder']['mean']:.3f} / "
+            f"{check['tuned_encoder']['mean']:.3f}"
         )
     dev = report.get("dev")
     name = Path(args.data).stem if "*" not in args.data else args.data

@@ -5,7 +5,9 @@ cross-validation on ``training/themes`` (``scripts/train_themes.py``) and stored
 
 1. each reply is split into segments: its sentences (optionally clauses), optionally plus the
    whole reply as one more segment;
-2. all segments of a batch are embedded in ONE call of the USE-multilingual encoder. With
+2. all segments of a batch are embedded in ONE call of the USE-multilingual encoder, whose dense
+   layers are fine-tuned on the theme labels (``scripts/finetune_encoder.py``; the model names
+   the encoder weights it was trained on, :attr:`ThemeModel.encoder_id`). With
    ``pooled`` + ``exact_whole`` (the shipped choice) each reply is encoded once as a single
    token sequence: the whole-reply embedding is exact and the sentence embeddings are pooled
    from the same token features at almost no extra cost (see :mod:`bot.nlp.pooled`);
@@ -355,10 +357,6 @@ class ThemeClassifier:
         """Shipped model + a (new or given) sentence encoder with the weights it needs."""
         model = ThemeModel.load()
         return cls(model, encoder or SentenceEncoder(weights=model.encoder_weights))
-
-    def reply_scores(self, texts: Sequence[str]) -> FloatArray:
-        """Blended probability per text and theme, ``(len(texts), k)`` (module docstring)."""
-        return self._score(texts)[0]
 
     def _score(self, texts: Sequence[str]) -> _Scored:
         k = len(self.model.themes)

@@ -6,6 +6,7 @@ The cases below were written for these tests; they are not copied from training/
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -34,19 +35,38 @@ CASES: list[tuple[str, set[str]]] = [
     ("Keep a short written note of what you decided and why.", {"document"}),
     ("If someone could get hurt, the law may oblige you to speak up.", {"legal_duty"}),
     ("What could happen to her career if this gets out?", {"consequences"}),
-    # negations / rejections and chatter: no theme
-    ("I would not role-play this; it would feel staged.", set()),
-    ("No need to write anything down here.", set()),
-    ("Je n'impliquerais surtout pas les ressources humaines.", set()),
+    # chatter: no theme
     ("Thanks, great thread!", set()),
     # several strategies in one reply
     ("Stay calm and listen first. Then I'd check with my supervisor.", {"empathy", "supervision"}),
 ]
 
 
+#: rejections: the rejected strategy must not be assigned (another theme may be)
+REJECTIONS: list[Any] = [
+    ("I would not role-play this; it would feel staged.", "rehearse"),
+    ("No need to write anything down here.", "document"),
+    ("Je n'impliquerais surtout pas les ressources humaines.", "proper_channels"),
+    ("Ich würde die Personalabteilung auf keinen Fall einschalten.", "proper_channels"),
+    ("Eu não pediria permissão a ninguém, não é preciso.", "consent"),
+    pytest.param(
+        "Yo no llevaría esto a supervisión.",
+        "supervision",
+        marks=pytest.mark.xfail(
+            strict=True, reason="known miss (session 2 and 3 models): read as supervision"
+        ),
+    ),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_cases(analyzer: Analyzer, text: str, expected: set[str]) -> None:
     assert set(analyzer.analyze([text])[0].themes) == expected
+
+
+@pytest.mark.parametrize(("text", "rejected"), REJECTIONS)
+def test_rejected_strategy_is_not_assigned(analyzer: Analyzer, text: str, rejected: str) -> None:
+    assert rejected not in analyzer.analyze([text])[0].themes
 
 
 def _uncached(analyzer: Analyzer) -> Analyzer:
