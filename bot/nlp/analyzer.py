@@ -2,7 +2,7 @@
 
 Usage (load once at startup, then call from a worker thread)::
 
-    analyzer = Analyzer.load()                       # ~1-2 s, ~160 MB resident
+    analyzer = Analyzer.load()                       # ~1-2 s, ~170 MB resident
     results = await asyncio.to_thread(analyzer.analyze, texts)
 
 Contract of :meth:`Analyzer.analyze`: one :class:`Analysis` per input text, in order; the
