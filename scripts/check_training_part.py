@@ -16,22 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-THEMES = frozenset(
-    {
-        "agreement",
-        "explore_motives",
-        "consequences",
-        "alternatives",
-        "legal_duty",
-        "consent",
-        "rehearse",
-        "proper_channels",
-        "empathy",
-        "supervision",
-        "boundaries",
-        "document",
-    }
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.domain.taxonomy import THEMES
+
 TAGS = frozenset(
     {"paraphrase", "negation", "multi", "none", "informal", "story", "question", "mixed"}
 )

