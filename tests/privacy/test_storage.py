@@ -17,14 +17,16 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def test_anonymous_keys_are_stable_per_guild_and_reveal_no_id() -> None:
+    # a real-length snowflake: a 3-digit id turns up in a random hex digest ~1 run in 70
+    user = 1_100_000_000_000_000_333
     secret = new_guild_secret()
-    key = anonymous_key(secret, GUILD, USER)
-    assert key == anonymous_key(secret, GUILD, USER)
+    key = anonymous_key(secret, GUILD, user)
+    assert key == anonymous_key(secret, GUILD, user)
     assert key.startswith(ANONYMOUS_PREFIX)
-    assert str(USER) not in key
-    assert key != anonymous_key(secret, OTHER_GUILD, USER)
-    assert key != anonymous_key(secret, GUILD, USER + 1)
-    assert key != anonymous_key(new_guild_secret(), GUILD, USER)
+    assert str(user) not in key
+    assert key != anonymous_key(secret, OTHER_GUILD, user)
+    assert key != anonymous_key(secret, GUILD, user + 1)
+    assert key != anonymous_key(new_guild_secret(), GUILD, user)
 
 
 async def test_a_guild_keeps_its_first_secret(repository: SqliteRepository) -> None:
