@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -95,8 +96,40 @@ class BackfillResult:
     unverified: tuple[int, ...] = ()
 
 
+class _MessageLocks:
+    """One lock per message while somebody holds or waits for it (then forgotten), so that the
+    create, edits and deletion of one message are applied in the order they arrived although
+    each waits for analysis or storage in between."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, guild_id: int, message_id: int) -> AsyncIterator[None]:
+        key = (guild_id, message_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:  # free: taken without yielding, so batching is unchanged
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def busy(self, guild_id: int, message_ids: Collection[int]) -> list[int]:
+        """The messages of ``message_ids`` somebody holds or waits for right now."""
+        return [m for m in message_ids if (guild_id, m) in self._locks]
+
+
 class CollectionService:
-    """Stores members' strategies for open posts, honouring opt-outs."""
+    """Stores members' strategies for open posts, honouring opt-outs.
+
+    Events of one message are serialized: an edit or deletion that arrives while the message's
+    reply is still being analysed is applied after it is stored, never lost or overtaken.
+    """
 
     def __init__(
         self,
@@ -134,6 +167,7 @@ class CollectionService:
         self._additions: Batcher[None, NewStrategy, Strategy | None] = Batcher(
             self._add_batch, max_batch=STORAGE_BATCH, name="storage"
         )
+        self._messages = _MessageLocks()
 
     # -- replies ---------------------------------------------------------------------------------
 
@@ -142,8 +176,9 @@ class CollectionService:
         (another channel, a bot or system message, no words, an opted-out member)."""
         if not collectable(message):
             return None
-        with self._analyses.announce() as ticket:
-            return await self._record(message, ticket)
+        async with self._messages.hold(message.guild_id, message.message_id):
+            with self._analyses.announce() as ticket:
+                return await self._record(message, ticket)
 
     async def _record(self, message: ObservedMessage, ticket: AnalysisTicket) -> Strategy | None:
         post = await self._store.open_post_by_thread(message.guild_id, message.channel_id)
@@ -164,6 +199,10 @@ class CollectionService:
     async def record_edit(self, message: ObservedMessage) -> None:
         """Apply an edit: the strategy's text is replaced (removed if no words are left); an
         edit that turns a non-strategy into one records it."""
+        async with self._messages.hold(message.guild_id, message.message_id):
+            await self._record_edit(message)
+
+    async def _record_edit(self, message: ObservedMessage) -> None:
         with self._analyses.announce() as ticket:
             existing = await self._store.strategy_by_message(message.guild_id, message.message_id)
             if existing is None:
@@ -191,7 +230,11 @@ class CollectionService:
         )
 
     async def remove(self, guild_id: int, message_ids: Collection[int]) -> int:
-        """Messages were deleted: delete their strategies (and endorsements)."""
+        """Messages were deleted: delete their strategies (and endorsements), after any of them
+        that is being recorded or edited right now is stored."""
+        for message_id in self._messages.busy(guild_id, message_ids):
+            async with self._messages.hold(guild_id, message_id):
+                pass
         removed = await self._store.delete_strategies(guild_id, message_ids)
         if removed:
             log.debug("Deleted %d strategies of deleted messages in guild %s", removed, guild_id)

@@ -4,6 +4,7 @@ caller still getting its own result."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -207,12 +208,15 @@ class CountingAnalyzer(FakeAnalyzer):
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], dict[str, list[str]] | None]] = []
         self.fail = False
+        self.gate: threading.Event | None = None  # while set to an unset event, calls wait
 
     def analyze(
         self, texts: Sequence[str], extra_themes: Mapping[str, Sequence[str]] | None = None
     ) -> list[Analysis]:
         extra = {k: list(v) for k, v in extra_themes.items()} if extra_themes else None
         self.calls.append((list(texts), extra))
+        if self.gate is not None:
+            self.gate.wait(timeout=10)
         if self.fail:
             raise RuntimeError("the model is gone")
         return super().analyze(texts, extra_themes)
@@ -321,3 +325,53 @@ async def test_an_edit_and_a_reply_arriving_together_share_a_batch(
     assert strategy is not None
     assert strategy.themes == ("consent",)
     assert await repository.strategy_by_message(world.guild.id, reply.id) is not None
+
+
+async def _while_analysed(
+    simcord_env: Any, text_analyzer: CountingAnalyzer, message: Any, event: Any
+) -> None:
+    """Dispatch ``message``, then ``event()`` while the message's analysis is still running."""
+    text_analyzer.gate = threading.Event()
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if any(message.content in texts for texts, _ in text_analyzer.calls):
+            break
+    else:
+        raise AssertionError("the reply never reached the analyzer")
+    event()
+    await asyncio.sleep(0.05)  # the event's handler runs while the analysis waits
+    text_analyzer.gate.set()
+    await simcord_env.settle()
+
+
+async def test_an_edit_arriving_while_its_reply_is_analysed_is_not_lost(
+    world: World, repository: SqliteRepository, simcord_env: Any, text_analyzer: CountingAnalyzer
+) -> None:
+    backend = simcord_env.backend
+    [message] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
+    edit = {"content": "I would ask for consent."}
+    await _while_analysed(
+        simcord_env,
+        text_analyzer,
+        message,
+        lambda: backend.edit_message(world.thread.id, message.id, edit),
+    )
+
+    strategy = await repository.strategy_by_message(world.guild.id, message.id)
+    assert strategy is not None
+    assert (strategy.text, strategy.themes) == ("I would ask for consent.", ("consent",))
+
+
+async def test_a_reply_deleted_while_it_is_analysed_is_not_stored(
+    world: World, repository: SqliteRepository, simcord_env: Any, text_analyzer: CountingAnalyzer
+) -> None:
+    backend = simcord_env.backend
+    [gone] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
+    await _while_analysed(
+        simcord_env, text_analyzer, gone, lambda: backend.delete_message(world.thread.id, gone.id)
+    )
+    [kept] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would wait."])
+    await simcord_env.settle()
+
+    assert await repository.strategy_by_message(world.guild.id, gone.id) is None
+    assert await repository.strategy_by_message(world.guild.id, kept.id) is not None
