@@ -102,26 +102,44 @@ class _MessageLocks:
     each waits for analysis or storage in between."""
 
     def __init__(self) -> None:
-        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+        # (guild id, message id) -> (lock, holders and waiters, channel id)
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int, int]] = {}
 
     @asynccontextmanager
-    async def hold(self, guild_id: int, message_id: int) -> AsyncIterator[None]:
-        key = (guild_id, message_id)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
+    async def hold(self, message: ObservedMessage) -> AsyncIterator[None]:
+        key = (message.guild_id, message.message_id)
+        lock, users, _ = self._locks.get(key, (asyncio.Lock(), 0, message.channel_id))
+        self._locks[key] = (lock, users + 1, message.channel_id)
         try:
             async with lock:  # free: taken without yielding, so batching is unchanged
                 yield
         finally:
-            lock, users = self._locks[key]
+            lock, users, channel_id = self._locks[key]
             if users == 1:
                 del self._locks[key]
             else:
-                self._locks[key] = (lock, users - 1)
+                self._locks[key] = (lock, users - 1, channel_id)
 
-    def busy(self, guild_id: int, message_ids: Collection[int]) -> list[int]:
-        """The messages of ``message_ids`` somebody holds or waits for right now."""
-        return [m for m in message_ids if (guild_id, m) in self._locks]
+    async def settled(
+        self,
+        guild_id: int,
+        message_ids: Collection[int] | None = None,
+        channel_id: int | None = None,
+    ) -> None:
+        """Wait until nobody holds the guild's messages ``message_ids`` (or those in
+        ``channel_id``) any more."""
+        while True:
+            busy = [
+                lock
+                for (guild, message), (lock, _, channel) in self._locks.items()
+                if guild == guild_id
+                and (message_ids is None or message in message_ids)
+                and (channel_id is None or channel == channel_id)
+            ]
+            if not busy:
+                return
+            async with busy[0]:
+                pass
 
 
 class CollectionService:
@@ -176,7 +194,7 @@ class CollectionService:
         (another channel, a bot or system message, no words, an opted-out member)."""
         if not collectable(message):
             return None
-        async with self._messages.hold(message.guild_id, message.message_id):
+        async with self._messages.hold(message):
             with self._analyses.announce() as ticket:
                 return await self._record(message, ticket)
 
@@ -199,7 +217,7 @@ class CollectionService:
     async def record_edit(self, message: ObservedMessage) -> None:
         """Apply an edit: the strategy's text is replaced (removed if no words are left); an
         edit that turns a non-strategy into one records it."""
-        async with self._messages.hold(message.guild_id, message.message_id):
+        async with self._messages.hold(message):
             await self._record_edit(message)
 
     async def _record_edit(self, message: ObservedMessage) -> None:
@@ -232,16 +250,16 @@ class CollectionService:
     async def remove(self, guild_id: int, message_ids: Collection[int]) -> int:
         """Messages were deleted: delete their strategies (and endorsements), after any of them
         that is being recorded or edited right now is stored."""
-        for message_id in self._messages.busy(guild_id, message_ids):
-            async with self._messages.hold(guild_id, message_id):
-                pass
+        await self._messages.settled(guild_id, message_ids=message_ids)
         removed = await self._store.delete_strategies(guild_id, message_ids)
         if removed:
             log.debug("Deleted %d strategies of deleted messages in guild %s", removed, guild_id)
         return removed
 
     async def thread_deleted(self, guild_id: int, thread_id: int) -> int:
-        """A whole thread was deleted, and its messages with it: so are its strategies."""
+        """A whole thread was deleted, and its messages with it: so are its strategies (also
+        those being recorded right now)."""
+        await self._messages.settled(guild_id, channel_id=thread_id)
         removed = await self._store.delete_thread_strategies(guild_id, thread_id)
         if removed:
             log.info(

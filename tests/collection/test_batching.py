@@ -375,3 +375,17 @@ async def test_a_reply_deleted_while_it_is_analysed_is_not_stored(
 
     assert await repository.strategy_by_message(world.guild.id, gone.id) is None
     assert await repository.strategy_by_message(world.guild.id, kept.id) is not None
+
+
+async def test_a_reply_whose_thread_is_deleted_while_it_is_analysed_is_not_stored(
+    world: World, repository: SqliteRepository, simcord_env: Any, text_analyzer: CountingAnalyzer
+) -> None:
+    [gone] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
+    await _while_analysed(
+        simcord_env,
+        text_analyzer,
+        gone,
+        lambda: simcord_env.backend.delete_channel(world.thread.id),
+    )
+
+    assert await repository.strategy_by_message(world.guild.id, gone.id) is None
