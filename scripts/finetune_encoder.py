@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import train_themes as tt  # noqa: E402
 
 from bot.nlp.embedding import SentenceEncoder  # noqa: E402
+from bot.nlp.lexicon import N_CUE_FEATURES, cue_features  # noqa: E402
 from bot.nlp.pooled import BRANCH_LAYERS, DENSE_LAYERS  # noqa: E402
 from bot.nlp.themes import segment_sources  # noqa: E402
 
@@ -84,8 +85,14 @@ class TorchUSE(nn.Module):
         x = x - x.mean(dim=-1, keepdim=True)
         return x * torch.rsqrt((x * x).mean(dim=-1, keepdim=True) + self.eps) * gain + bias
 
-    def forward(self, seqs: Sequence[npt.NDArray[np.int64]]) -> torch.Tensor:
-        """Unit-norm embeddings ``(len(seqs), 512)`` of whole token sequences (BOS ... EOS)."""
+    def forward(
+        self,
+        seqs: Sequence[npt.NDArray[np.int64]],
+        spans: Sequence[Sequence[tuple[int, int]]] = (),
+    ) -> torch.Tensor:
+        """Unit-norm embeddings of whole token sequences (BOS ... EOS), ``(len(seqs), 512)``,
+        followed by one row per span of ``spans`` (per sequence, local ``(start, end)`` token
+        offsets): pooled spans of the sequence's token features, as the bot embeds sentences."""
         b, d, br = self.backend, self.dense, self.branch
         lens = np.array([len(s) for s in seqs], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
@@ -107,10 +114,15 @@ class TorchUSE(nn.Module):
             windows = torch.cat([h, zero])[cols].reshape(n, width * CNN)
             outs.append(torch.relu(windows @ br[f"w2_{i}"] + br[f"b2_{i}"]) + h)
         feats = self._ln(torch.cat(outs, dim=1), d["ln_g"], d["ln_b"])
-        bounds = torch.from_numpy(np.concatenate([starts, [n]]))
-        sums = torch.cat([torch.zeros(1, feats.shape[1]), feats.cumsum(0)])[bounds]
-        sums = sums[1:] - sums[:-1]
-        length = torch.from_numpy(lens).float()[:, None]
+        begin, end = [starts], [starts + lens]
+        for seq_start, local in zip(starts, spans or [[]] * len(seqs), strict=True):
+            for a, e in local:
+                begin.append(np.array([seq_start + a]))
+                end.append(np.array([seq_start + e]))
+        first, last = torch.from_numpy(np.concatenate(begin)), torch.from_numpy(np.concatenate(end))
+        cumulative = torch.cat([torch.zeros(1, feats.shape[1]), feats.cumsum(0)])
+        sums = cumulative[last] - cumulative[first]
+        length = (last - first).float()[:, None]
         mean = (sums @ d["cnn_W"] + length * d["cnn_b"]) * torch.rsqrt(length)
         y0 = torch.relu(mean @ d["d0"])
         y1 = torch.relu(mean @ d["p1"] + y0 @ d["d1"])
@@ -130,18 +142,38 @@ def _param(array: Any) -> nn.Parameter:
     return nn.Parameter(torch.from_numpy(np.array(array, dtype=np.float32)))
 
 
-def token_sequences(
-    rows: Sequence[tt.Row], encoder: SentenceEncoder
-) -> list[npt.NDArray[np.int64]]:
-    """``[BOS] sentence tokens ... [EOS]`` per text: the sequence the bot's pooled pass encodes."""
+@dataclass(frozen=True)
+class Sequences:
+    """Per text: ``[BOS] sentence tokens ... [EOS]`` (the sequence the bot's pooled pass encodes),
+    the token span of each sentence when there are several (the first owns BOS, the last EOS, as
+    in ``bot.nlp.pooled``) and those sentences' cue features."""
+
+    ids: list[npt.NDArray[np.int64]]
+    spans: list[list[tuple[int, int]]]
+    span_cues: list[npt.NDArray[np.float32]]
+
+
+def token_sequences(rows: Sequence[tt.Row], encoder: SentenceEncoder) -> Sequences:
+    """What the bot's pooled pass encodes for each of ``rows`` (see :class:`Sequences`)."""
     tokenize = encoder._use._sp.encode_ids
     config = replace(tt.SEGMENTS, whole=False)
-    out = []
+    out = Sequences([], [], [])
     for row in rows:
-        ids = [1]
-        for part in segment_sources(row.text, config)[0]:
+        ids, spans = [1], []
+        parts = segment_sources(row.text, config)[0]
+        for part in parts:
+            start = len(ids)
             ids += tokenize(part)
-        out.append(np.array([*ids, 2], dtype=np.int64))
+            spans.append((start, len(ids)))
+        ids.append(2)
+        if len(spans) > 1:
+            spans[0], spans[-1] = (0, spans[0][1]), (spans[-1][0], len(ids))
+            cues = np.stack([cue_features(p) for p in parts]).astype(np.float32)
+        else:
+            spans, cues = [], np.zeros((0, N_CUE_FEATURES), dtype=np.float32)
+        out.ids.append(np.array(ids, dtype=np.int64))
+        out.spans.append(spans)
+        out.span_cues.append(cues)
     return out
 
 
@@ -152,8 +184,14 @@ def finetune(
     base: tt.Features,
     epochs: int,
     lr: float,
+    sentence_weight: float,
 ) -> TorchUSE:
-    """Tune a fresh copy of the published encoder on the texts ``train``."""
+    """Tune a fresh copy of the published encoder on the texts ``train``.
+
+    The loss is taken on the reply score the bot computes (step 4 of ``bot.nlp.themes``):
+    ``(1 - w) * p(whole) + w * max over sentences p(sentence)`` for replies of several
+    sentences, ``p(whole)`` for the others, with ``w = sentence_weight``: the sentence
+    embeddings are tuned for that blend too (0: the whole reply only)."""
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     encoder = SentenceEncoder(cache_size=0)
@@ -171,6 +209,23 @@ def finetune(
     def loss_of(z: torch.Tensor, idx: npt.NDArray[np.int64]) -> torch.Tensor:
         logits = head(torch.cat([(z - mean) / std, cues[idx]], dim=1))
         return nn.functional.binary_cross_entropy_with_logits(logits, labels[idx])
+
+    def blended_loss(idx: npt.NDArray[np.int64]) -> torch.Tensor:
+        z = model([seqs.ids[i] for i in idx], [seqs.spans[i] for i in idx])
+        n = len(idx)
+        span_cues = torch.from_numpy(np.concatenate([seqs.span_cues[i] for i in idx]))
+        p = torch.sigmoid(head(torch.cat([(z - mean) / std, torch.cat([cues[idx], span_cues])], 1)))
+        whole, parts = p[:n], p[n:]
+        if len(parts) == 0:
+            return nn.functional.binary_cross_entropy(whole, labels[idx])
+        counts = [len(seqs.spans[i]) for i in idx]
+        owner = torch.from_numpy(np.repeat(np.arange(n), counts))[:, None].expand_as(parts)
+        best = torch.zeros_like(whole).scatter_reduce(0, owner, parts, "amax", include_self=False)
+        has_parts = torch.tensor(counts)[:, None] > 0
+        blended = torch.where(
+            has_parts, (1 - sentence_weight) * whole + sentence_weight * best, whole
+        )
+        return nn.functional.binary_cross_entropy(blended.clamp(1e-6, 1 - 1e-6), labels[idx])
 
     # the head first, on the published embeddings (cheap), so the encoder starts from a sane head
     frozen = torch.from_numpy(np.ascontiguousarray(z0))
@@ -191,7 +246,10 @@ def finetune(
         started, total = time.perf_counter(), 0.0
         for start in range(0, len(order), 32):
             idx = order[start : start + 32]
-            loss = loss_of(model([seqs[i] for i in idx]), idx)
+            if sentence_weight > 0:
+                loss = blended_loss(idx)
+            else:
+                loss = loss_of(model([seqs.ids[i] for i in idx]), idx)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -216,7 +274,7 @@ def held_out_grid(
     (``train_themes.blend_grid``); the chosen (weight, threshold) and its per-author F1."""
     authors = np.array([r.source for r in rows])
     with threadpool_limits(1, user_api="blas"):
-        model = tt.fit_model(feats.whole[train], y[train], tt.HParams())
+        model = tt.fit_model(feats, train, y[train], tt.HParams())
     masks = [authors == a for a in held_out]
     test = np.flatnonzero(np.isin(authors, held_out))
     scores: dict[float, npt.NDArray[np.float32]] = {}
@@ -247,7 +305,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", default="training/themes/*.jsonl")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-4, help="encoder learning rate (Adam)")
+    parser.add_argument(
+        "--sentence-weight",
+        type=float,
+        default=0.4,
+        help="the loss is on the reply score blended with this sentence weight (0: whole only)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--check-encoder",
+        type=Path,
+        help="also keep the encoder of the held-out check (tuned without the six) here",
+    )
     parser.add_argument(
         "--skip-check", action="store_true", help="no held-out comparison (smoke runs)"
     )
@@ -267,9 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_check:
         train = np.flatnonzero(~np.isin(authors, HELD_OUT))
         print(f"tuning without {', '.join(HELD_OUT)} ({len(train)} texts)", flush=True)
-        tuned = finetune(rows, train, y, base, args.epochs, args.lr)
+        tuned = finetune(rows, train, y, base, args.epochs, args.lr, args.sentence_weight)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "encoder.npz"
+            path = args.check_encoder or Path(tmp) / "encoder.npz"
             tuned.save(path)
             tuned_feats = featurize_with(rows, path)
         check = {
@@ -285,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"updated {args.out.with_suffix('.json')}", flush=True)
         return 0
     print("tuning on all authors", flush=True)
-    model = finetune(rows, np.arange(len(rows)), y, base, args.epochs, args.lr)
+    model = finetune(
+        rows, np.arange(len(rows)), y, base, args.epochs, args.lr, args.sentence_weight
+    )
     model.save(args.out)
     meta = {
         "trained_at": dt.datetime.now(dt.UTC).date().isoformat(),
@@ -293,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "authors": len(set(authors)),
         "epochs": args.epochs,
         "encoder_lr": args.lr,
+        "sentence_weight": args.sentence_weight,
         "tuned_layers": [*DENSE_LAYERS, *BRANCH_LAYERS],
         "held_out_check": check,
     }

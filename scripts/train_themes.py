@@ -9,8 +9,9 @@ Reads every training file (lines ``{"id","lang","text","themes",["tags"],["unit"
 is one author), embeds each text once with USE-multilingual exactly as the bot does
 (``bot.nlp.themes.embed_segments``: the whole text plus its sentences, pooled from the same
 pass), and fits an ensemble of small networks (one hidden ReLU layer, one sigmoid output per
-theme, binary cross-entropy, Adam, dropout, weight decay) on whole-text features
-``[embedding | cue-lexicon features]``.
+theme, binary cross-entropy, Adam, dropout, weight decay) on segment features
+``[embedding | cue-lexicon features]``, with the loss taken on the blended reply score the bot
+computes (whole text and best sentence; ``HParams.train_sentence_weight``).
 
 Generalisation is measured by **leave-one-author-out** validation: for every file, the model
 is trained on the other files and scored on it. Independently written replies are what the bot
@@ -85,6 +86,7 @@ class HParams:
     dropout: float = 0.2
     batch: int = 64
     members: int = 5
+    train_sentence_weight: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,41 @@ def label_matrix(rows: Sequence[Row]) -> npt.NDArray[np.bool_]:
 Network = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 
-def train_network(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams, seed: int) -> Network:
-    """One hidden-layer network on standardised ``x``: BCE loss, Adam, dropout, weight decay."""
+@dataclass(frozen=True)
+class Sentences:
+    """Standardised sentence rows of the training texts that have several sentences:
+    ``rows[starts[i]:starts[i + 1]]`` belong to text ``i`` (empty for the others)."""
+
+    rows: FloatArray
+    starts: npt.NDArray[np.int64]
+
+
+def sentence_rows(feats: Features, texts: npt.NDArray[np.int64]) -> tuple[FloatArray, list[int]]:
+    """The sentence rows (not the whole-text rows) of ``texts``, grouped by text in that order,
+    and how many each text has."""
+    sentence = np.array([src != "" for src in feats.sources], dtype=bool)
+    counts = np.bincount(feats.owners, minlength=len(feats.whole))
+    sentence &= counts[feats.owners] > 1
+    order = np.argsort(feats.owners, kind="stable")
+    mine = order[np.isin(feats.owners[order], texts) & sentence[order]]
+    rank = {int(t): i for i, t in enumerate(texts)}
+    mine = mine[np.argsort([rank[int(o)] for o in feats.owners[mine]], kind="stable")]
+    per_text = np.bincount([rank[int(o)] for o in feats.owners[mine]], minlength=len(texts))
+    return feats.segments[mine], per_text.tolist()
+
+
+def train_network(
+    x: FloatArray,
+    y: npt.NDArray[np.bool_],
+    hp: HParams,
+    seed: int,
+    sentences: Sentences | None = None,
+) -> Network:
+    """One hidden-layer network on standardised ``x``: BCE loss, Adam, dropout, weight decay.
+
+    With ``sentences``, the loss of a text with several sentences is taken on the reply score
+    the bot computes: ``(1 - w) * p(whole) + w * max over its sentences p(sentence)``,
+    ``w = hp.train_sentence_weight``."""
     rng = np.random.default_rng(seed)
     n, d = x.shape
     k = y.shape[1]
@@ -203,16 +238,37 @@ def train_network(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams, seed: in
     beta1, beta2, eps, step = 0.9, 0.999, 1e-8, 0
     target = y.astype(np.float32)
     keep = 1.0 - hp.dropout
+    w = hp.train_sentence_weight
     for _ in range(hp.epochs):
         order = rng.permutation(n)
         for start in range(0, n, hp.batch):
             idx = order[start : start + hp.batch]
-            xb = x[idx] * ((rng.random((len(idx), d)) < keep) / keep).astype(np.float32)
+            b = len(idx)
+            if sentences is not None:
+                blocks = [np.arange(sentences.starts[i], sentences.starts[i + 1]) for i in idx]
+                counts = np.array([len(bl) for bl in blocks])
+                rows = np.concatenate([x[idx], sentences.rows[np.concatenate(blocks)]])
+            else:
+                counts, rows = np.zeros(b, dtype=np.int64), x[idx]
+            xb = rows * ((rng.random(rows.shape) < keep) / keep).astype(np.float32)
             pre = xb @ w1 + b1
             mask = ((rng.random(pre.shape) < keep) / keep).astype(np.float32)
             act = np.maximum(pre, 0.0) * mask
             prob = 1.0 / (1.0 + np.exp(-(act @ w2 + b2)))
-            g_out = (prob - target[idx]) / len(idx)
+            g_out = np.zeros_like(prob)
+            if counts.any():
+                whole, parts = prob[:b], prob[b:]
+                owner = np.repeat(np.arange(b), counts)
+                best = np.zeros_like(whole)
+                np.maximum.at(best, owner, parts)
+                has = (counts > 0)[:, None]
+                blended = np.clip(np.where(has, (1 - w) * whole + w * best, whole), 1e-6, 1 - 1e-6)
+                g_p = (blended - target[idx]) / (blended * (1 - blended)) / b
+                g_out[:b] = g_p * np.where(has, 1 - w, 1.0) * whole * (1 - whole)
+                top = parts == best[owner]  # the best sentence of each text and theme
+                g_out[b:] = g_p[owner] * w * top * parts * (1 - parts)
+            else:
+                g_out[:b] = (prob - target[idx]) / b
             g_act = (g_out @ w2.T) * mask * (pre > 0)
             grads = [
                 xb.T @ g_act + hp.weight_decay * w1,
@@ -230,12 +286,22 @@ def train_network(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams, seed: in
     return w1, b1, w2, b2
 
 
-def fit_model(x: FloatArray, y: npt.NDArray[np.bool_], hp: HParams) -> ThemeModel:
-    """Fit the ensemble on raw features; the standardisation is folded into the first layer."""
+def fit_model(
+    feats: Features, texts: npt.NDArray[np.int64], y: npt.NDArray[np.bool_], hp: HParams
+) -> ThemeModel:
+    """Fit the ensemble on the texts ``texts`` of ``feats`` (labels ``y``, one row per text);
+    the standardisation is folded into the first layer. With ``hp.train_sentence_weight`` > 0
+    the loss is on the blended reply score (see :func:`train_network`)."""
+    x = feats.whole[texts]
     mean = x.mean(axis=0)
     std = x.std(axis=0) + 1e-6
     xs = ((x - mean) / std).astype(np.float32)
-    nets = [train_network(xs, y, hp, SEED + member) for member in range(hp.members)]
+    blend = None
+    if hp.train_sentence_weight > 0:
+        rows, counts = sentence_rows(feats, texts)
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        blend = Sentences(((rows - mean) / std).astype(np.float32), starts)
+    nets = [train_network(xs, y, hp, SEED + member, blend) for member in range(hp.members)]
     w1 = np.stack([w / std[:, None] for w, _, _, _ in nets]).astype(np.float32)
     b1 = np.stack([b - (mean / std) @ w for w, b, _, _ in nets]).astype(np.float32)
     return ThemeModel(
@@ -291,7 +357,7 @@ def _fold(author: str) -> tuple[npt.NDArray[np.int64], dict[float, FloatArray]]:
     test = np.flatnonzero(authors == author)
     train = np.flatnonzero(authors != author)
     with threadpool_limits(1, user_api="blas"):
-        model = fit_model(feats.whole[train], y[train], hp)
+        model = fit_model(feats, train, y[train], hp)
         scores = {}
         for w in SENTENCE_WEIGHTS:
             object.__setattr__(model, "sentence_weight", w)
@@ -485,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(f"chosen: sentence weight {sentence_weight}, threshold {threshold}")
 
-    model = fit_model(feats.whole, y, hp)
+    model = fit_model(feats, np.arange(len(rows)), y, hp)
     object.__setattr__(model, "sentence_weight", sentence_weight)
     object.__setattr__(model, "thresholds", np.full(len(THEMES), threshold, dtype=np.float32))
     extra_threshold = calibrate_extra_threshold(rows, feats, encoder)

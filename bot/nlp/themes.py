@@ -18,7 +18,8 @@ cross-validation on ``training/themes`` (``scripts/train_themes.py``) and stored
 4. a reply's score for a theme blends its whole-reply score with its best sentence:
    ``(1 - sentence_weight) * whole + sentence_weight * max(sentences)`` (a strategy stated in one
    sentence of a long reply is diluted in the whole-reply embedding); a one-sentence reply's
-   score is its sentence's. The theme is assigned when the score reaches its threshold;
+   score is its sentence's. The theme is assigned when the score reaches its threshold. The
+   heads and the encoder are trained on this blended score, not on the whole reply alone;
 5. each assigned theme's *evidence* is the reply sentence whose segment scores highest for it.
 
 Custom themes (``extra_themes``: id -> example phrases) need no training: a reply carries such a

@@ -49,13 +49,7 @@ REJECTIONS: list[Any] = [
     ("Je n'impliquerais surtout pas les ressources humaines.", "proper_channels"),
     ("Ich würde die Personalabteilung auf keinen Fall einschalten.", "proper_channels"),
     ("Eu não pediria permissão a ninguém, não é preciso.", "consent"),
-    pytest.param(
-        "Yo no llevaría esto a supervisión.",
-        "supervision",
-        marks=pytest.mark.xfail(
-            strict=True, reason="known miss (session 2 and 3 models): read as supervision"
-        ),
-    ),
+    ("Yo no llevaría esto a supervisión.", "supervision"),  # missed by the models of sessions 2-3
 ]
 
 
