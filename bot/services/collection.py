@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,6 +62,10 @@ ANALYSIS_DELAY = 0.02
 #: call could fill the gaps of the first's single-threaded stages (language ID, cue features),
 #: but measured on the shared 2-core machine it gained nothing clear and cost ~8 MB peak RSS.
 ANALYSIS_IN_FLIGHT = 1
+
+#: Deleted message ids remembered (across guilds) so that a catch-up running at the time of a
+#: deletion does not store the message it had read before (see :meth:`CollectionService.remove`).
+DELETED_REMEMBERED = 4096
 
 #: A dilemma's own themes as a hashable batching key: ``((theme id, cue phrases), ...)``.
 ThemesKey = tuple[tuple[str, tuple[str, ...]], ...]
@@ -186,6 +191,9 @@ class CollectionService:
             self._add_batch, max_batch=STORAGE_BATCH, name="storage"
         )
         self._messages = _MessageLocks()
+        # messages deleted lately (guild id, message id), so that a catch-up that read one
+        # before its deletion does not store it afterwards; bounded, oldest forgotten first
+        self._deleted: OrderedDict[tuple[int, int], None] = OrderedDict()
 
     # -- replies ---------------------------------------------------------------------------------
 
@@ -250,6 +258,10 @@ class CollectionService:
     async def remove(self, guild_id: int, message_ids: Collection[int]) -> int:
         """Messages were deleted: delete their strategies (and endorsements), after any of them
         that is being recorded or edited right now is stored."""
+        for message_id in message_ids:
+            self._deleted[(guild_id, message_id)] = None
+        while len(self._deleted) > DELETED_REMEMBERED:
+            self._deleted.popitem(last=False)
         await self._messages.settled(guild_id, message_ids=message_ids)
         removed = await self._store.delete_strategies(guild_id, message_ids)
         if removed:
@@ -423,6 +435,8 @@ class CollectionService:
         analyses = await self._analyze([clean_text(m.text) for m in (*fresh, *edited)], post)
         new: list[NewStrategy] = []
         for message, analysis in zip(fresh, analyses, strict=False):
+            if (post.guild_id, message.message_id) in self._deleted:
+                continue  # deleted while this catch-up was analysing it
             counted_as = await self._privacy.anonymous_key(post.guild_id, message.author_id)
             new.append(_new_strategy(post, message, analysis, counted_as))
         added = sum(s is not None for s in await self._store.add_strategies(new)) if new else 0

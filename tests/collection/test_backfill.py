@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from bot.client import IntervisionBot
+from bot.services.ports import TextAnalyzer
 from bot.storage.sqlite import SqliteRepository
+from tests.collection.analyzers import CountingAnalyzer, while_analysed
 from tests.collection.conftest import World
+
+
+@pytest.fixture
+def text_analyzer() -> TextAnalyzer:
+    return CountingAnalyzer()
 
 
 def _offline_message(simcord_env: Any, world: World, author: Any, text: str) -> Any:
@@ -125,3 +133,24 @@ async def test_an_unreadable_thread_is_skipped_with_a_warning(
     await _restart(simcord_env, simcord_bot)
     assert "Could not read thread" in caplog.text
     assert await repository.post_strategies(world.guild.id, world.dilemma.post.id) == []
+
+
+async def test_a_message_deleted_while_the_catch_up_analyses_it_is_not_stored(
+    world: World,
+    repository: SqliteRepository,
+    simcord_env: Any,
+    simcord_bot: IntervisionBot,
+    text_analyzer: CountingAnalyzer,
+) -> None:
+    missed = _offline_message(simcord_env, world, world.ben, "I would consult my supervisor.")
+    restart = asyncio.ensure_future(_restart(simcord_env, simcord_bot))
+    await while_analysed(
+        simcord_env,
+        text_analyzer,
+        missed,
+        lambda: simcord_env.backend.delete_message(world.thread.id, missed.id),
+        settle=False,
+    )
+    await restart
+
+    assert await repository.strategy_by_message(world.guild.id, missed.id) is None

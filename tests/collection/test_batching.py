@@ -4,19 +4,18 @@ caller still getting its own result."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from bot.domain.strategies import Analysis, NewStrategy, Strategy
+from bot.domain.strategies import NewStrategy, Strategy
 from bot.services.batching import Batcher
 from bot.services.ports import TextAnalyzer
 from bot.storage.sqlite import SqliteRepository
+from tests.collection.analyzers import CountingAnalyzer, while_analysed
 from tests.collection.conftest import World
 from tests.collection.helpers import open_dilemma
-from tests.conftest import FakeAnalyzer
 
 # -- the batcher on its own ------------------------------------------------------------------------
 
@@ -201,27 +200,6 @@ async def test_no_task_is_left_behind_when_idle() -> None:
 # -- the collection service's use of it ------------------------------------------------------------
 
 
-class CountingAnalyzer(FakeAnalyzer):
-    """The fake analyzer, remembering every call's texts and own themes (and failing on
-    request)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[list[str], dict[str, list[str]] | None]] = []
-        self.fail = False
-        self.gate: threading.Event | None = None  # while set to an unset event, calls wait
-
-    def analyze(
-        self, texts: Sequence[str], extra_themes: Mapping[str, Sequence[str]] | None = None
-    ) -> list[Analysis]:
-        extra = {k: list(v) for k, v in extra_themes.items()} if extra_themes else None
-        self.calls.append((list(texts), extra))
-        if self.gate is not None:
-            self.gate.wait(timeout=10)
-        if self.fail:
-            raise RuntimeError("the model is gone")
-        return super().analyze(texts, extra_themes)
-
-
 @pytest.fixture
 def text_analyzer() -> TextAnalyzer:
     return CountingAnalyzer()
@@ -327,30 +305,13 @@ async def test_an_edit_and_a_reply_arriving_together_share_a_batch(
     assert await repository.strategy_by_message(world.guild.id, reply.id) is not None
 
 
-async def _while_analysed(
-    simcord_env: Any, text_analyzer: CountingAnalyzer, message: Any, event: Any
-) -> None:
-    """Dispatch ``message``, then ``event()`` while the message's analysis is still running."""
-    text_analyzer.gate = threading.Event()
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if any(message.content in texts for texts, _ in text_analyzer.calls):
-            break
-    else:
-        raise AssertionError("the reply never reached the analyzer")
-    event()
-    await asyncio.sleep(0.05)  # the event's handler runs while the analysis waits
-    text_analyzer.gate.set()
-    await simcord_env.settle()
-
-
 async def test_an_edit_arriving_while_its_reply_is_analysed_is_not_lost(
     world: World, repository: SqliteRepository, simcord_env: Any, text_analyzer: CountingAnalyzer
 ) -> None:
     backend = simcord_env.backend
     [message] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
     edit = {"content": "I would ask for consent."}
-    await _while_analysed(
+    await while_analysed(
         simcord_env,
         text_analyzer,
         message,
@@ -367,7 +328,7 @@ async def test_a_reply_deleted_while_it_is_analysed_is_not_stored(
 ) -> None:
     backend = simcord_env.backend
     [gone] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
-    await _while_analysed(
+    await while_analysed(
         simcord_env, text_analyzer, gone, lambda: backend.delete_message(world.thread.id, gone.id)
     )
     [kept] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would wait."])
@@ -381,7 +342,7 @@ async def test_a_reply_whose_thread_is_deleted_while_it_is_analysed_is_not_store
     world: World, repository: SqliteRepository, simcord_env: Any, text_analyzer: CountingAnalyzer
 ) -> None:
     [gone] = _burst(simcord_env, world.thread.id, world.ana.id, ["I would ask why."])
-    await _while_analysed(
+    await while_analysed(
         simcord_env,
         text_analyzer,
         gone,
