@@ -34,6 +34,7 @@ import argparse
 import datetime as dt
 import glob
 import hashlib
+import itertools
 import json
 import multiprocessing
 import pickle
@@ -200,17 +201,16 @@ class Sentences:
 
 
 def sentence_rows(feats: Features, texts: npt.NDArray[np.int64]) -> tuple[FloatArray, list[int]]:
-    """The sentence rows (not the whole-text rows) of ``texts``, grouped by text in that order,
-    and how many each text has."""
-    sentence = np.array([src != "" for src in feats.sources], dtype=bool)
+    """The sentence rows (not the whole-text rows) of ``texts`` that have several sentences,
+    grouped by text in that order, and how many each text has (0 for one-sentence texts)."""
     counts = np.bincount(feats.owners, minlength=len(feats.whole))
-    sentence &= counts[feats.owners] > 1
-    order = np.argsort(feats.owners, kind="stable")
-    mine = order[np.isin(feats.owners[order], texts) & sentence[order]]
-    rank = {int(t): i for i, t in enumerate(texts)}
-    mine = mine[np.argsort([rank[int(o)] for o in feats.owners[mine]], kind="stable")]
-    per_text = np.bincount([rank[int(o)] for o in feats.owners[mine]], minlength=len(texts))
-    return feats.segments[mine], per_text.tolist()
+    by_text: dict[int, list[int]] = {}
+    for i, (owner, source) in enumerate(zip(feats.owners.tolist(), feats.sources, strict=True)):
+        if source and counts[owner] > 1:
+            by_text.setdefault(owner, []).append(i)
+    picked = [by_text.get(int(t), []) for t in texts]
+    rows = np.fromiter(itertools.chain.from_iterable(picked), dtype=np.int64)
+    return feats.segments[rows], [len(p) for p in picked]
 
 
 def train_network(
