@@ -50,7 +50,7 @@ import train_themes as tt  # noqa: E402
 
 from bot.nlp.embedding import SentenceEncoder  # noqa: E402
 from bot.nlp.lexicon import N_CUE_FEATURES, cue_features  # noqa: E402
-from bot.nlp.pooled import BRANCH_LAYERS, DENSE_LAYERS  # noqa: E402
+from bot.nlp.pooled import BRANCH_LAYERS, DENSE_LAYERS, tuned_layers  # noqa: E402
 from bot.nlp.themes import segment_sources  # noqa: E402
 
 OUT = ROOT / "bot" / "nlp" / "models" / "encoder.npz"
@@ -70,16 +70,8 @@ class TorchUSE(nn.Module):
         super().__init__()
         self.backend = backend
         self.eps = float(backend.eps)
-        self.dense = nn.ParameterDict(
-            {name: _param(getattr(backend, name)) for name in DENSE_LAYERS}
-        )
-        self.branch = nn.ParameterDict(
-            {
-                f"{name}_{i}": _param(w)
-                for name in BRANCH_LAYERS
-                for i, w in enumerate(getattr(backend, name))
-            }
-        )
+        # keyed as in the weights file (``bot.nlp.pooled.tuned_layers``)
+        self.layers = nn.ParameterDict({key: _param(w) for key, w in tuned_layers(backend)})
 
     def _ln(self, x: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         x = x - x.mean(dim=-1, keepdim=True)
@@ -93,7 +85,7 @@ class TorchUSE(nn.Module):
         """Unit-norm embeddings of whole token sequences (BOS ... EOS), ``(len(seqs), 512)``,
         followed by one row per span of ``spans`` (per sequence, local ``(start, end)`` token
         offsets): pooled spans of the sequence's token features, as the bot embeds sentences."""
-        b, d, br = self.backend, self.dense, self.branch
+        b, d = self.backend, self.layers
         lens = np.array([len(s) for s in seqs], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
         flat = np.concatenate(seqs)
@@ -110,9 +102,9 @@ class TorchUSE(nn.Module):
             xs = x[:, i * CNN : (i + 1) * CNN]
             cols = index[:, MAX_LEFT - left : MAX_LEFT - left + width]
             windows = torch.cat([xs, zero])[cols].reshape(n, width * CNN)
-            h = torch.relu(windows @ br[f"w1_{i}"] + br[f"b1_{i}"]) + xs
+            h = torch.relu(windows @ d[f"w1_{i}"] + d[f"b1_{i}"]) + xs
             windows = torch.cat([h, zero])[cols].reshape(n, width * CNN)
-            outs.append(torch.relu(windows @ br[f"w2_{i}"] + br[f"b2_{i}"]) + h)
+            outs.append(torch.relu(windows @ d[f"w2_{i}"] + d[f"b2_{i}"]) + h)
         feats = self._ln(torch.cat(outs, dim=1), d["ln_g"], d["ln_b"])
         begin, end = [starts], [starts + lens]
         for seq_start, local in zip(starts, spans or [[]] * len(seqs), strict=True):
@@ -132,8 +124,7 @@ class TorchUSE(nn.Module):
 
     def save(self, path: Path) -> None:
         """Write the tuned layers as float16 (what ``SentenceEncoder(weights=path)`` applies)."""
-        arrays = {k: v.detach().numpy().astype(np.float16) for k, v in self.dense.items()}
-        arrays |= {k: v.detach().numpy().astype(np.float16) for k, v in self.branch.items()}
+        arrays = {k: v.detach().numpy().astype(np.float16) for k, v in self.layers.items()}
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **arrays)
 

