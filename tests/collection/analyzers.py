@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.domain.strategies import Analysis
@@ -37,7 +37,7 @@ async def while_analysed(
     simcord_env: Any,
     text_analyzer: CountingAnalyzer,
     message: Any,
-    event: Any,
+    event: Callable[[], object],
     settle: bool = True,
 ) -> None:
     """Wait until ``message``'s text is being analysed (the analyzer held up), then run
